@@ -1,0 +1,42 @@
+// Command sinp runs any subset of the SINP platform's services in one
+// process and carries the operator commands (migrate, seed, extract, clock,
+// pack, ...). `sinp --help` lists them.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"sinp.occitanie.fr/platform/cli"
+	"sinp.occitanie.fr/platform/config"
+	"sinp.occitanie.fr/platform/logging"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := realMain(ctx, os.Args[1:])
+	stop()
+	switch {
+	case err == nil:
+	case errors.Is(err, cli.ErrUsage):
+		fmt.Fprintln(os.Stderr, "sinp:", err)
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "sinp:", err)
+		os.Exit(1)
+	}
+}
+
+func realMain(ctx context.Context, args []string) error {
+	var lc logging.Config
+	if err := config.Load(&lc, config.OS); err != nil {
+		return err
+	}
+	e := &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Lookup: config.OS, Log: logging.New(lc, os.Stderr)}
+	return cli.Dispatch(ctx, e, "sinp", commands(), args)
+}

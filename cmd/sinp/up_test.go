@@ -1,0 +1,97 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+
+	"sinp.occitanie.fr/platform/cli"
+	"sinp.occitanie.fr/platform/config"
+	"sinp.occitanie.fr/platform/pgtest"
+	"sinp.occitanie.fr/platform/service"
+)
+
+// `sinp up` with every service: each answers SERVING on grpc_health_v1,
+// /healthz answers, the manual clock moves through `sinp clock advance`,
+// and the process stops cleanly when asked.
+func TestUpServesHealthForEveryService(t *testing.T) {
+	env := map[string]string{
+		"SINP_DATABASE_URL":       pgtest.NewDBURL(t),
+		"SINP_DATA_DIR":           t.TempDir(),
+		"SINP_NATS_EMBEDDED_PORT": "-1",
+		"SINP_GRPC_ADDR":          "127.0.0.1:0",
+		"SINP_HTTP_ADDR":          "127.0.0.1:0",
+		"SINP_CLOCK":              "manual:2026-03-01T08:00:00Z",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ready := make(chan service.Addrs, 1)
+	done := make(chan error, 1)
+	go func() {
+		done <- service.Up(ctx, config.Map(env), definitions(), slog.New(slog.DiscardHandler), service.Options{
+			Migrations: storeMigrations(),
+			Ready:      func(_ *service.Process, a service.Addrs) { ready <- a },
+		})
+	}()
+	var addrs service.Addrs
+	select {
+	case addrs = <-ready:
+	case err := <-done:
+		t.Fatalf("up stopped: %v", err)
+	case <-time.After(2 * time.Minute):
+		t.Fatal("not ready after 2 minutes")
+	}
+
+	conn, err := grpc.NewClient(addrs.GRPC, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	health := healthpb.NewHealthClient(conn)
+	for _, d := range definitions() {
+		resp, err := health.Check(ctx, &healthpb.HealthCheckRequest{Service: d.Name})
+		if err != nil || resp.Status != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("%s: %v %v", d.Name, resp, err)
+		}
+	}
+	resp, err := http.Get("http://" + addrs.HTTP + "/healthz")
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("/healthz: %v %v", resp, err)
+	}
+	resp.Body.Close()
+
+	var out bytes.Buffer
+	e := &cli.Env{Stdout: &out, Stderr: io.Discard, Lookup: config.Map(nil)}
+	if err := cli.Dispatch(ctx, e, "sinp", commands(), []string{"clock", "advance", "36h", "--addr", addrs.GRPC}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSpace(out.String()); got != "2026-03-02T20:00:00Z" {
+		t.Fatalf("clock after advancing 36h: %q", got)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("up returned %v on shutdown", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("up did not stop within 30s")
+	}
+}
+
+func TestUnknownServiceIsNamed(t *testing.T) {
+	_, err := selectServices("intake,extracter")
+	if err == nil || !strings.Contains(err.Error(), `"extracter"`) {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,140 @@
+package bus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Config is the NATS part of a process's configuration.
+type Config struct {
+	// Empty: start an embedded server with JetStream (store under the data
+	// directory).
+	URL string `env:"SINP_NATS_URL"`
+	// Port of the embedded server; -1 picks a free one.
+	EmbeddedPort int `env:"SINP_NATS_EMBEDDED_PORT" default:"4223"`
+	// How long JetStream remembers a Nats-Msg-Id to drop a republished event.
+	DedupWindow time.Duration `env:"SINP_NATS_DEDUP_WINDOW" default:"2h"`
+	// How many times a consumer gets a message before it goes to the DLQ.
+	MaxDeliver int `env:"SINP_NATS_MAX_DELIVER" default:"5"`
+	// How long a consumer has to ack before JetStream redelivers.
+	AckWait time.Duration `env:"SINP_NATS_ACK_WAIT" default:"30s"`
+	// Streams replicas (1 on a single server; 3 on a cluster).
+	Replicas int `env:"SINP_NATS_REPLICAS" default:"1"`
+}
+
+// Validate checks the values that have limits.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.MaxDeliver < 1 {
+		errs = append(errs, errors.New("SINP_NATS_MAX_DELIVER: must be at least 1"))
+	}
+	if c.Replicas < 1 || c.Replicas > 5 {
+		errs = append(errs, errors.New("SINP_NATS_REPLICAS: must be between 1 and 5"))
+	}
+	if c.DedupWindow < time.Second {
+		errs = append(errs, errors.New("SINP_NATS_DEDUP_WINDOW: must be at least 1s"))
+	}
+	return errors.Join(errs...)
+}
+
+// Embedded is a NATS server with JetStream running inside the process.
+type Embedded struct {
+	Server *server.Server
+	URL    string
+}
+
+// StartEmbedded starts a JetStream server storing under dir, listening on
+// 127.0.0.1:port (-1 for any free port).
+func StartEmbedded(dir string, port int, log *slog.Logger) (*Embedded, error) {
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return nil, fmt.Errorf("bus.StartEmbedded: %w", err)
+	}
+	abs, _ := filepath.Abs(dir)
+	opts := &server.Options{
+		ServerName: "sinp-embedded",
+		Host:       "127.0.0.1",
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   abs,
+		NoSigs:     true,
+		NoLog:      true,
+	}
+	ns, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("bus.StartEmbedded: %w", err)
+	}
+	go ns.Start()
+	if !ns.ReadyForConnections(15 * time.Second) {
+		ns.Shutdown()
+		return nil, fmt.Errorf("bus.StartEmbedded: server not ready on 127.0.0.1:%d after 15s (port taken? set SINP_NATS_EMBEDDED_PORT)", port)
+	}
+	if log != nil {
+		log.Info("embedded NATS server started", "url", ns.ClientURL(), "store", abs)
+	}
+	return &Embedded{Server: ns, URL: ns.ClientURL()}, nil
+}
+
+// Shutdown stops the server and waits for it.
+func (e *Embedded) Shutdown() {
+	e.Server.Shutdown()
+	e.Server.WaitForShutdown()
+}
+
+// Connect opens a connection that keeps reconnecting, and its JetStream
+// context.
+func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetStream, error) {
+	nc, err := nats.Connect(url,
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.ReconnectWait(500*time.Millisecond),
+	)
+	if err != nil {
+		return nil, nil, fmt.Errorf("bus.Connect: SINP_NATS_URL=%s: %w", url, err)
+	}
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, nil, fmt.Errorf("bus.Connect: %w", err)
+	}
+	return nc, js, nil
+}
+
+// EnsureStreams creates or updates the platform's streams. Safe to call
+// from every process at start.
+func EnsureStreams(ctx context.Context, js jetstream.JetStream, c Config) error {
+	streams := []jetstream.StreamConfig{
+		{
+			Name:        StreamEvents,
+			Description: "Every event of the SINP platform (subject tree in the README)",
+			Subjects:    EventSubjects,
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			Duplicates:  c.DedupWindow,
+			Replicas:    c.Replicas,
+			MaxAge:      365 * 24 * time.Hour,
+		},
+		{
+			Name:        StreamDeadLetter,
+			Description: "Messages a consumer gave up on, with the reason in headers",
+			Subjects:    []string{SubjectDeadLetterPrefix + ">"},
+			Storage:     jetstream.FileStorage,
+			Replicas:    c.Replicas,
+			MaxAge:      90 * 24 * time.Hour,
+		},
+	}
+	for _, sc := range streams {
+		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
+			return fmt.Errorf("bus.EnsureStreams: %s: %w", sc.Name, err)
+		}
+	}
+	return nil
+}

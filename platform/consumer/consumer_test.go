@@ -1,0 +1,182 @@
+package consumer_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+
+	"sinp.occitanie.fr/platform/bus"
+	"sinp.occitanie.fr/platform/bustest"
+	"sinp.occitanie.fr/platform/consumer"
+	"sinp.occitanie.fr/platform/outbox"
+	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/pgtest"
+	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
+)
+
+func setup(t *testing.T) (*pgxpool.Pool, *bustest.Server) {
+	t.Helper()
+	pool := pgtest.NewDB(t, outbox.Migrations("svc"))
+	if _, err := pool.Exec(context.Background(), `CREATE TABLE svc.rejection (reference text PRIMARY KEY, times int NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	return pool, bustest.Start(t)
+}
+
+// countRejections is a handler whose effect shows how often it ran.
+func countRejections(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+	ev := d.Event.(*eventsv1.RequestRejected)
+	_, err := tx.Exec(ctx, `INSERT INTO svc.rejection VALUES ($1, 1)
+		ON CONFLICT (reference) DO UPDATE SET times = svc.rejection.times + 1`, ev.Reference)
+	return err
+}
+
+func times(t *testing.T, pool *pgxpool.Pool, ref string) int {
+	t.Helper()
+	var n int
+	err := pool.QueryRow(context.Background(), `SELECT times FROM svc.rejection WHERE reference = $1`, ref).Scan(&n)
+	if err != nil && !pg.IsNoRows(err) {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting: %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func run(t *testing.T, c *consumer.Consumer) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+func publish(t *testing.T, js jetstream.JetStream, ev bus.Event, msgID string) {
+	t.Helper()
+	subject, _ := bus.SubjectFor(ev)
+	b, _ := proto.Marshal(ev)
+	m := nats.NewMsg(subject)
+	m.Data = b
+	if msgID != "" {
+		m.Header.Set(jetstream.MsgIDHeader, msgID)
+	}
+	if _, err := js.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An event that arrives twice (a producer that published it again after the
+// deduplication window) changes state once.
+func TestRedeliveredEventChangesStateOnce(t *testing.T) {
+	pool, ns := setup(t)
+	ev := &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-1"}, Reference: "R1"}
+	publish(t, ns.JS, ev, "")
+	publish(t, ns.JS, ev, "")
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-2"}, Reference: "R2"}, "")
+	run(t, &consumer.Consumer{Name: "rejections", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, Handle: countRejections})
+	eventually(t, "R2 handled", func() bool { return times(t, pool, "R2") == 1 })
+	if got := times(t, pool, "R1"); got != 1 {
+		t.Fatalf("R1 handled %d times, want 1", got)
+	}
+}
+
+// A handler failure rolls back everything it did, including the processed
+// mark; the redelivery then succeeds and the state changes once.
+func TestAckAfterCommitRetriesAFailedHandler(t *testing.T) {
+	pool, ns := setup(t)
+	var calls atomic.Int32
+	flaky := func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+		if err := countRejections(ctx, tx, d); err != nil {
+			return err
+		}
+		if calls.Add(1) == 1 {
+			return errors.New("database hiccup")
+		}
+		return nil
+	}
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-1"}, Reference: "R1"}, "ev-1")
+	run(t, &consumer.Consumer{Name: "flaky", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, MaxDeliver: 3, AckWait: 5 * time.Second, Handle: flaky})
+	eventually(t, "retry succeeded", func() bool { return calls.Load() >= 2 })
+	eventually(t, "state committed", func() bool { return times(t, pool, "R1") == 1 })
+	time.Sleep(200 * time.Millisecond)
+	if got := times(t, pool, "R1"); got != 1 || calls.Load() != 2 {
+		t.Fatalf("state %d after %d calls, want 1 after 2", got, calls.Load())
+	}
+}
+
+// A message that cannot be decoded, and one whose handler always fails,
+// end up on sinp.dlq.<consumer> with the reason; nothing else is touched.
+func TestPoisonMessagesAreDeadLettered(t *testing.T) {
+	pool, ns := setup(t)
+	m := nats.NewMsg(bus.SubjectRequestRejected)
+	m.Data = []byte("\xff\xff not a protobuf")
+	m.Header.Set(jetstream.MsgIDHeader, "garbage-1")
+	if _, err := ns.JS.PublishMsg(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-9"}, Reference: "R9"}, "ev-9")
+	var calls atomic.Int32
+	run(t, &consumer.Consumer{Name: "grumpy", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, MaxDeliver: 2, AckWait: 2 * time.Second,
+		Handle: func(context.Context, pgx.Tx, consumer.Delivery) error {
+			calls.Add(1)
+			return errors.New("cannot handle R9")
+		}})
+	dlq := bus.SubjectDeadLetterPrefix + "grumpy"
+	eventually(t, "two dead letters", func() bool { return ns.Count(t, bus.StreamDeadLetter, dlq) == 2 })
+	st, _ := ns.JS.Stream(context.Background(), bus.StreamDeadLetter)
+	first, err := st.GetMsg(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Header.Get(consumer.HeaderOriginalSubject) != bus.SubjectRequestRejected || first.Header.Get(consumer.HeaderError) == "" {
+		t.Fatalf("dead letter headers %v", first.Header)
+	}
+	second, _ := st.GetMsg(context.Background(), 2)
+	if second.Header.Get(consumer.HeaderEventID) != "ev-9" || calls.Load() != 2 {
+		t.Fatalf("handler called %d times, dead letter %v", calls.Load(), second.Header)
+	}
+	if times(t, pool, "R9") != 0 {
+		t.Fatal("a failed handler left state behind")
+	}
+}
+
+// Outbox to consumer, end to end: a relay publishes, the consumer changes
+// state once.
+func TestOutboxToConsumer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	pool, ns := setup(t)
+	em := &outbox.Emitter{Schema: "svc", Producer: "test"}
+	_ = pg.InTx(ctx, pool, func(tx pgx.Tx) error {
+		_, err := em.Emit(ctx, tx, &eventsv1.RequestRejected{Reference: "R5"})
+		return err
+	})
+	go (&outbox.Relay{Pool: pool, JS: ns.JS, Schema: "svc", Poll: 100 * time.Millisecond}).Run(ctx)
+	run(t, &consumer.Consumer{Name: "e2e", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, Handle: countRejections})
+	eventually(t, "R5 handled", func() bool { return times(t, pool, "R5") == 1 })
+}

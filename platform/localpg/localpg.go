@@ -1,0 +1,263 @@
+// Package localpg finds or starts the PostgreSQL server a developer machine
+// runs the platform on: the URL given in SINP_DATABASE_URL, else the system
+// server on 127.0.0.1:5432, else a private cluster it creates with initdb
+// under the data directory. It also checks that PostGIS can be installed in
+// it and says exactly how to fix it when not.
+package localpg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"sinp.occitanie.fr/platform/pg"
+)
+
+// SystemURL is the system server the Debian package starts, with trust auth.
+const SystemURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable&connect_timeout=3"
+
+// Options say where to look and what to create.
+type Options struct {
+	URL      string // SINP_DATABASE_URL; when set, used as is
+	DataDir  string // the private cluster lives in DataDir/postgres
+	Database string // database created on the server, default "sinp"
+	Port     int    // port of the private cluster, default 54329
+	Log      *slog.Logger
+}
+
+// Server is a usable database.
+type Server struct {
+	URL      string // URL of the platform's database
+	AdminURL string // URL of the maintenance database on the same server
+	Private  bool   // a cluster this package created under DataDir
+	Started  bool   // this call started it; Stop stops it
+	dir      string
+	binDir   string
+}
+
+// Ensure returns a reachable server with the platform database created and
+// PostGIS available.
+func Ensure(ctx context.Context, o Options) (*Server, error) {
+	if o.Database == "" {
+		o.Database = "sinp"
+	}
+	if o.Port == 0 {
+		o.Port = 54329
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.URL != "" {
+		if err := ping(ctx, o.URL); err != nil {
+			return nil, fmt.Errorf("localpg: SINP_DATABASE_URL: %w", err)
+		}
+		s := &Server{URL: o.URL, AdminURL: o.URL}
+		return s, checkPostGIS(ctx, o.URL)
+	}
+	var s *Server
+	if err := ping(ctx, SystemURL); err == nil {
+		o.Log.Debug("using the system PostgreSQL", "url", SystemURL)
+		s = &Server{AdminURL: SystemURL}
+	} else {
+		o.Log.Info("no PostgreSQL on 127.0.0.1:5432; using a private cluster", "dir", filepath.Join(o.DataDir, "postgres"))
+		var err error
+		s, err = private(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+	}
+	if err := createDatabase(ctx, s.AdminURL, o.Database); err != nil {
+		return nil, err
+	}
+	s.URL = pg.WithDatabase(s.AdminURL, o.Database)
+	return s, checkPostGIS(ctx, s.URL)
+}
+
+// Stop stops a private cluster this process started.
+func (s *Server) Stop() error {
+	if !s.Started {
+		return nil
+	}
+	return runAsPostgres(filepath.Join(s.binDir, "pg_ctl"), "-D", s.dir, "-m", "fast", "-w", "stop")
+}
+
+func ping(ctx context.Context, url string) error {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	return c.Close(ctx)
+}
+
+func createDatabase(ctx context.Context, adminURL, name string) error {
+	c, err := pgx.Connect(ctx, adminURL)
+	if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	defer c.Close(ctx)
+	var exists bool
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&exists); err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	if exists {
+		return nil
+	}
+	if _, err := c.Exec(ctx, `CREATE DATABASE `+pgx.Identifier{name}.Sanitize()); err != nil {
+		var again bool
+		if c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)`, name).Scan(&again) == nil && again {
+			return nil // created by a concurrent caller
+		}
+		return fmt.Errorf("localpg: create database %s: %w", name, err)
+	}
+	return nil
+}
+
+// ErrNoPostGIS says PostGIS is missing and how to install it.
+var ErrNoPostGIS = errors.New("PostGIS is not installed")
+
+func checkPostGIS(ctx context.Context, url string) error {
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	defer c.Close(ctx)
+	var available bool
+	var major int
+	if err := c.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'postgis'),
+		current_setting('server_version_num')::int / 10000`).Scan(&available, &major); err != nil {
+		return fmt.Errorf("localpg: %w", err)
+	}
+	if !available {
+		return fmt.Errorf("%w for PostgreSQL %d on this server: run `sudo apt-get install -y postgresql-%d-postgis-3` (or ./scripts/setup.sh), then start again", ErrNoPostGIS, major, major)
+	}
+	return nil
+}
+
+// private creates (once) and starts a cluster under DataDir/postgres.
+func private(ctx context.Context, o Options) (*Server, error) {
+	binDir, err := findBinDir()
+	if err != nil {
+		return nil, err
+	}
+	dir, err := filepath.Abs(filepath.Join(o.DataDir, "postgres"))
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		Private:  true,
+		dir:      dir,
+		binDir:   binDir,
+		AdminURL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=3", o.Port),
+	}
+	if ping(ctx, s.AdminURL) == nil {
+		return s, nil // already running from an earlier start
+	}
+	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("localpg: %w", err)
+		}
+		if err := chownToPostgres(dir); err != nil {
+			return nil, err
+		}
+		if err := runAsPostgres(filepath.Join(binDir, "initdb"), "-D", dir, "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"); err != nil {
+			return nil, fmt.Errorf("localpg: initdb: %w", err)
+		}
+	}
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", o.Port, dir)
+	if err := runAsPostgres(filepath.Join(binDir, "pg_ctl"), "-D", dir, "-l", filepath.Join(dir, "server.log"), "-o", opts, "-w", "start"); err != nil {
+		return nil, fmt.Errorf("localpg: pg_ctl start (see %s): %w", filepath.Join(dir, "server.log"), err)
+	}
+	s.Started = true
+	return s, waitPort(ctx, o.Port)
+}
+
+func waitPort(ctx context.Context, port int) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), time.Second)
+		if err == nil {
+			return c.Close()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("localpg: nothing listens on 127.0.0.1:%d after 30s", port)
+}
+
+// findBinDir locates initdb and pg_ctl, which Debian keeps out of PATH.
+func findBinDir() (string, error) {
+	if out, err := exec.Command("pg_config", "--bindir").Output(); err == nil {
+		d := strings.TrimSpace(string(out))
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin")
+	sort.Slice(dirs, func(i, j int) bool { return version(dirs[i]) > version(dirs[j]) })
+	for _, d := range dirs {
+		if _, err := os.Stat(filepath.Join(d, "initdb")); err == nil {
+			return d, nil
+		}
+	}
+	if p, err := exec.LookPath("initdb"); err == nil {
+		return filepath.Dir(p), nil
+	}
+	return "", errors.New("localpg: PostgreSQL is not installed: run `sudo apt-get install -y postgresql postgresql-15-postgis-3` (or ./scripts/setup.sh), or set SINP_DATABASE_URL")
+}
+
+func version(binDir string) int {
+	n, _ := strconv.Atoi(filepath.Base(filepath.Dir(binDir)))
+	return n
+}
+
+// initdb and postgres refuse to run as root: as root, run them as the
+// postgres system user.
+func runAsPostgres(name string, args ...string) error {
+	var cmd *exec.Cmd
+	if os.Geteuid() == 0 {
+		cmd = exec.Command("runuser", append([]string{"-u", "postgres", "--", name}, args...)...)
+	} else {
+		cmd = exec.Command(name, args...)
+	}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w: %s", filepath.Base(name), err, strings.TrimSpace(string(out)))
+	}
+	return nil
+}
+
+func chownToPostgres(dir string) error {
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("postgres")
+	if err != nil {
+		return fmt.Errorf("localpg: running as root needs a postgres system user (installed with the postgresql package): %w", err)
+	}
+	uid, _ := strconv.Atoi(u.Uid)
+	gid, _ := strconv.Atoi(u.Gid)
+	// The postgres user must be able to reach the directory.
+	for p := filepath.Dir(dir); p != "/"; p = filepath.Dir(p) {
+		if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o001 == 0 {
+			return fmt.Errorf("localpg: %s is not reachable by the postgres user; set SINP_DATA_DIR to a directory under /var or /srv", p)
+		}
+	}
+	return os.Chown(dir, uid, gid)
+}

@@ -1,0 +1,82 @@
+package localpg
+
+import (
+	"context"
+	"os"
+	"testing"
+
+	"sinp.occitanie.fr/platform/pgtest"
+)
+
+// The system server of the test machine is found and the platform database
+// created on it, with PostGIS available.
+func TestEnsureFindsServerAndPostGIS(t *testing.T) {
+	if os.Getenv("SINP_TEST_DATABASE_URL") != "" && os.Getenv("SINP_TEST_DATABASE_URL") != pgtest.DefaultAdminURL {
+		t.Skip("the test server is not the system one")
+	}
+	ctx := context.Background()
+	if ping(ctx, SystemURL) != nil {
+		t.Skip("no system PostgreSQL on 127.0.0.1:5432")
+	}
+	s, err := Ensure(ctx, Options{DataDir: t.TempDir(), Database: "sinp_localpg_test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Private || s.Started {
+		t.Fatalf("started a private cluster although the system one answers: %+v", s)
+	}
+	if err := ping(ctx, s.URL); err != nil {
+		t.Fatalf("platform database unreachable: %v", err)
+	}
+}
+
+func TestFindBinDir(t *testing.T) {
+	d, err := findBinDir()
+	if err != nil {
+		t.Skip(err)
+	}
+	if _, err := os.Stat(d + "/pg_ctl"); err != nil {
+		t.Fatalf("%s has no pg_ctl", d)
+	}
+}
+
+// Where no server runs, a private cluster is created and started under the
+// data directory (as the postgres user when the test runs as root), and
+// found again running by a second call.
+func TestPrivateClusterCreatedAndReused(t *testing.T) {
+	if testing.Short() {
+		t.Skip("initdb takes seconds")
+	}
+	if _, err := findBinDir(); err != nil {
+		t.Skip(err)
+	}
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("/var/tmp", "sinp-localpg-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = os.Chmod(dir, 0o755)
+	t.Cleanup(func() { _ = os.RemoveAll(dir) })
+	o := Options{DataDir: dir, Port: 54391}
+	s, err := private(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Stop() })
+	if !s.Started || !s.Private {
+		t.Fatalf("%+v", s)
+	}
+	again, err := private(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Started {
+		t.Fatal("second call started the cluster again")
+	}
+	if err := createDatabase(ctx, s.AdminURL, "sinp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkPostGIS(ctx, s.AdminURL); err != nil {
+		t.Logf("PostGIS check on the private cluster: %v", err)
+	}
+}

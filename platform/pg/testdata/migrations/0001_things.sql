@@ -1,0 +1,1 @@
+CREATE TABLE demo.thing (id bigint PRIMARY KEY, label text NOT NULL);

@@ -1,0 +1,1 @@
+ALTER TABLE demo.thing ADD COLUMN geom geometry(Point, 2154);
