@@ -120,7 +120,7 @@ func migrateCommand() *cli.Command {
 		}
 		return e.Output(*asJSON).Result(applied, func(w io.Writer) {
 			for _, a := range applied {
-				fmt.Fprintf(w, "%-14s applied %v\n", a.Component, a.Versions)
+				fmt.Fprintf(w, "%-24s applied %v\n", a.Schema+"/"+a.Component, a.Versions)
 			}
 		})
 	}

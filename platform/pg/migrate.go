@@ -96,8 +96,9 @@ const migrateLock = 7_400_001
 
 // Applied is what Migrate did for one component.
 type Applied struct {
-	Component string
-	Versions  []int
+	Component string `json:"component"`
+	Schema    string `json:"schema"`
+	Versions  []int  `json:"applied"`
 }
 
 // Migrate applies every pending migration of each set, in the order given.
@@ -126,7 +127,7 @@ func Migrate(ctx context.Context, db Beginner, sets ...Migrations) ([]Applied, e
 }
 
 func migrateOne(ctx context.Context, tx pgx.Tx, s Migrations) (Applied, error) {
-	a := Applied{Component: s.Component}
+	a := Applied{Component: s.Component, Schema: s.Schema}
 	list, err := s.List()
 	if err != nil {
 		return a, err

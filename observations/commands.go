@@ -1,0 +1,170 @@
+package observations
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"sinp.occitanie.fr/observations/seed"
+	"sinp.occitanie.fr/observations/sensitivity"
+	"sinp.occitanie.fr/observations/stats"
+	"sinp.occitanie.fr/platform/cli"
+	"sinp.occitanie.fr/platform/pg"
+)
+
+// Commands are the operator commands of the observation store: seed,
+// sensitivity apply and stats.
+func Commands() []*cli.Command {
+	return []*cli.Command{seedCommand(), sensitivityCommand(), statsCommand()}
+}
+
+func seedCommand() *cli.Command {
+	c := &cli.Command{
+		Name:    "seed",
+		Summary: "fill the observation store with a realistic, reproducible data set",
+		Usage:   "sinp seed [--observations N] [--seed S] [--areas DIR] [--referential FILE] [--json]",
+	}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		n := fs.Int("observations", 100000, "number of observations")
+		s := fs.Uint64("seed", 1, "random seed: the same seed and options give the same data")
+		areas := fs.String("areas", "", "folder of departements*.geojson and communes-*.geojson (EPSG:4326), e.g. ../shared/data/geo; default: a generated territory")
+		ref := fs.String("referential", "", "sensitivity referential (especesensible.sql) whose taxa and rules make the sensitive data; default: synthetic rules")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if err := fs.Parse(args); err != nil {
+			return usage(err)
+		}
+		if fs.NArg() > 0 {
+			return cli.Usagef("seed: unexpected argument %q", fs.Arg(0))
+		}
+		if *n < 0 {
+			return cli.Usagef("--observations: %d is negative", *n)
+		}
+		out := e.Output(*asJSON)
+		db, err := e.Database(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		if _, err := pg.Migrate(ctx, db, Migrations); err != nil {
+			return err
+		}
+		res, err := seed.Run(ctx, db, seed.Options{Observations: *n, Seed: *s, AreasDir: *areas, Referential: *ref, Progress: out.Progress})
+		if err != nil {
+			return err
+		}
+		return out.Result(res, func(w io.Writer) {
+			territory := "generated territory"
+			if res.RealAreas {
+				territory = "real communes from " + *areas
+			}
+			fmt.Fprintf(w, "seeded %d observations (%d with geometry), seed %d, %s\n", res.Observations, res.Geometries, res.Seed, territory)
+			fmt.Fprintf(w, "  %d communes, %d départements, %d 10 km cells, %d natural areas\n", res.Communes, res.Departements, res.Cells, res.NaturalAreas)
+			fmt.Fprintf(w, "  %d taxa, %d datasets, sensitivity referential %q (%d rules)\n", res.Taxa, res.Datasets, res.Referential, res.Rules)
+			fmt.Fprintf(w, "  reference data %.1fs, load %.1fs (%.0f obs/s), indexes %.1fs, analyze %.1fs\n", res.ReferenceSecs, res.LoadSecs, res.LoadPerSecond, res.IndexSecs, res.AnalyzeSecs)
+			fmt.Fprintf(w, "  total %.1fs: %.0f observations/s\n", res.TotalSecs, res.RatePerSecond)
+		})
+	}
+	return c
+}
+
+func sensitivityCommand() *cli.Command {
+	apply := &cli.Command{
+		Name:    "apply",
+		Summary: "compute every observation's sensitivity level from a referential",
+		Usage:   "sinp sensitivity apply --referential FILE [--name NAME] [--version V] [--json]",
+	}
+	apply.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := apply.Flags(e)
+		file := fs.String("referential", "", "referential file: a dump with COPY ... (cd_dept, id, cd_nom, duree, codage, autre, cd_sl, cd_occ_statut_biologique, nom_cite) FROM stdin, or a TSV with that header")
+		name := fs.String("name", "", "name recorded in sensi_referentiel (default: the file name without extension)")
+		version := fs.String("version", "", "version recorded in sensi_version_referentiel")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if err := fs.Parse(args); err != nil {
+			return usage(err)
+		}
+		if *file == "" {
+			return cli.Usagef("sensitivity apply: --referential FILE is required")
+		}
+		if fs.NArg() > 0 {
+			return cli.Usagef("sensitivity apply: unexpected argument %q", fs.Arg(0))
+		}
+		rules, err := sensitivity.ReadFile(*file)
+		if err != nil {
+			return fmt.Errorf("--referential: %w", err)
+		}
+		if *name == "" {
+			*name = strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
+		}
+		out := e.Output(*asJSON)
+		db, err := e.Database(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		out.Progress("sensitivity", 0, -1)
+		res, err := sensitivity.Apply(ctx, db, rules, sensitivity.Options{Name: *name, Version: *version, Now: time.Now()})
+		if err != nil {
+			return err
+		}
+		return out.Result(res, func(w io.Writer) {
+			fmt.Fprintf(w, "referential %q: %d rules; %d observations, %d changed, %d set by hand left alone\n", res.Referential, res.Rules, res.Observations, res.Changed, res.Manual)
+			for level := 0; level <= 4; level++ {
+				fmt.Fprintf(w, "  level %d: %d\n", level, res.Levels[level])
+			}
+		})
+	}
+	return &cli.Command{
+		Name:    "sensitivity",
+		Summary: "sensitivity of observations (apply a referential)",
+		Usage:   "sinp sensitivity apply --referential FILE",
+		Sub:     []*cli.Command{apply},
+	}
+}
+
+func statsCommand() *cli.Command {
+	c := &cli.Command{
+		Name:    "stats",
+		Summary: "loading state of the observation store: per pôle, dataset, geometry type, sensitivity",
+		Usage:   "sinp stats [--datasets N] [--json]",
+	}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		max := fs.Int("datasets", 20, "datasets listed in the table (the largest; 0 for all; JSON lists all)")
+		asJSON := fs.Bool("json", false, "print the statistics as JSON")
+		if err := fs.Parse(args); err != nil {
+			return usage(err)
+		}
+		if fs.NArg() > 0 {
+			return cli.Usagef("stats: unexpected argument %q", fs.Arg(0))
+		}
+		if *max < 0 {
+			return cli.Usagef("--datasets: %d is negative", *max)
+		}
+		out := e.Output(*asJSON)
+		db, err := e.Database(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		s, err := stats.Compute(ctx, db)
+		if err != nil {
+			return err
+		}
+		return out.Result(s, func(w io.Writer) { s.Print(w, *max) })
+	}
+	return c
+}
+
+// usage turns a flag parsing error into a usage error (--help stays help).
+func usage(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	}
+	return cli.Usagef("%v", err)
+}
