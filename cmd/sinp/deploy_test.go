@@ -1,12 +1,20 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
 	"gopkg.in/yaml.v3"
+
+	"sinp.occitanie.fr/platform/cli"
+	"sinp.occitanie.fr/platform/config"
 )
 
 type composeFile struct {
@@ -70,5 +78,32 @@ func TestComposeRunsEveryServiceWithItsDependencies(t *testing.T) {
 		if !strings.Contains(s.Environment["SINP_DATABASE_URL"], "@postgres:5432/") || s.Environment["SINP_NATS_URL"] != "nats://nats:4222" {
 			t.Errorf("%s: environment %v does not point at the compose PostgreSQL and NATS", d.Name, s.Environment)
 		}
+	}
+}
+
+// sinp pack writes an archive a real 7-Zip accepts.
+func TestPackWritesAnArchive7ZipAccepts(t *testing.T) {
+	if _, err := exec.LookPath("7zz"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("7zz is required in CI")
+		}
+		t.Skip("7zz not installed")
+	}
+	dir := t.TempDir()
+	src := filepath.Join(dir, "relevé.csv")
+	if err := os.WriteFile(src, []byte(strings.Repeat("a;b;c\n", 1000)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	e := &cli.Env{Stdout: &out, Stderr: &out, Lookup: config.Map(nil)}
+	archive := filepath.Join(dir, "out.7z")
+	if err := cli.Dispatch(context.Background(), e, "sinp", commands(), []string{"pack", archive, src, "--level", "5"}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	if b, err := exec.Command("7zz", "t", archive).CombinedOutput(); err != nil || !bytes.Contains(b, []byte("Everything is Ok")) {
+		t.Fatalf("7zz t: %v\n%s", err, b)
+	}
+	if err := cli.Dispatch(context.Background(), e, "sinp", commands(), []string{"pack", archive}); !errors.Is(err, cli.ErrUsage) {
+		t.Fatalf("pack without files: %v", err)
 	}
 }

@@ -1,0 +1,126 @@
+package sevenz
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+// benchSample is the CSV the benchmarks compress: SEVENZ_BENCH_MB megabytes
+// (20 by default) from internal/samplecsv with a fixed seed.
+var benchSample = sync.OnceValue(func() []byte {
+	mb := 20
+	if v, err := strconv.Atoi(os.Getenv("SEVENZ_BENCH_MB")); err == nil && v > 0 {
+		mb = v
+	}
+	return sampleCSV(mb*1_000_000, 1)
+})
+
+// BenchmarkWriter reports input MB/s and the archive's size as a fraction of
+// the input (ratio), for each codec and level, writing to a file.
+//
+//	go test -run XXX -bench Writer -benchtime 3x
+func BenchmarkWriter(b *testing.B) {
+	data := benchSample()
+	for _, c := range []struct {
+		codec    Codec
+		level    int
+		password string
+	}{
+		{LZMA2, 1, ""}, {LZMA2, 2, ""}, {LZMA2, 3, ""}, {LZMA2, 5, ""}, {LZMA2, 9, ""},
+		{LZMA2, DefaultLZMA2Level, testPassword},
+		{Deflate, 1, ""}, {Deflate, 5, ""}, {Deflate, 9, ""},
+		{Copy, 0, ""},
+	} {
+		name := fmt.Sprintf("%v-%d", c.codec, c.level)
+		if c.password != "" {
+			name += "-aes"
+		}
+		b.Run(name, func(b *testing.B) {
+			opts := Options{Codec: c.codec, Level: c.level, Password: c.password, TempDir: b.TempDir()}
+			path := filepath.Join(b.TempDir(), "bench.7z")
+			b.SetBytes(int64(len(data)))
+			var size int64
+			for b.Loop() {
+				size = writeOne(b, path, data, opts)
+			}
+			b.ReportMetric(float64(size)/float64(len(data)), "ratio")
+		})
+	}
+}
+
+func writeOne(b *testing.B, path string, data []byte, opts Options) int64 {
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	w, err := NewWriter(f, opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	fw, err := w.Create(&FileHeader{Name: "occurrences.csv"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Rows arrive a few at a time, as the extractor writes them.
+	for rest := data; len(rest) > 0; {
+		k := min(len(rest), 64<<10)
+		if _, err := fw.Write(rest[:k]); err != nil {
+			b.Fatal(err)
+		}
+		rest = rest[k:]
+	}
+	if err := fw.Close(); err != nil {
+		b.Fatal(err)
+	}
+	if err := w.Close(); err != nil {
+		b.Fatal(err)
+	}
+	info, err := f.Stat()
+	if err != nil {
+		b.Fatal(err)
+	}
+	return info.Size()
+}
+
+// BenchmarkPartitions writes the sample spread over 16 open entries at once,
+// as the extractor does when it partitions one query's rows.
+func BenchmarkPartitions(b *testing.B) {
+	data := benchSample()
+	path := filepath.Join(b.TempDir(), "bench.7z")
+	b.SetBytes(int64(len(data)))
+	var size int64
+	for b.Loop() {
+		f, _ := os.Create(path)
+		w, err := NewWriter(f, Options{TempDir: b.TempDir()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		parts := make([]interface {
+			Write([]byte) (int, error)
+			Close() error
+		}, 16)
+		for i := range parts {
+			parts[i], _ = w.Create(&FileHeader{Name: fmt.Sprintf("partition-%02d.csv", i)})
+		}
+		for i, rest := 0, data; len(rest) > 0; i++ {
+			k := min(len(rest), 7000)
+			parts[i%len(parts)].Write(rest[:k])
+			rest = rest[k:]
+		}
+		for _, p := range parts {
+			p.Close()
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+		info, _ := f.Stat()
+		size = info.Size()
+		f.Close()
+	}
+	b.ReportMetric(float64(size)/float64(len(data)), "ratio")
+}

@@ -1,0 +1,545 @@
+// Package lzma is a fast LZMA2 encoder for the 7z writer: a hash-chain match
+// finder with short chains, greedy parsing with one step of lazy evaluation
+// and cheap repeat-distance checks (columnar CSV repeats the previous row's
+// distance constantly). It compresses independent blocks, each starting with
+// a dictionary reset, so that blocks can be encoded on several cores and
+// concatenated into one LZMA2 stream.
+//
+// It trades the last percents of ratio of 7-Zip's optimal parser for speed;
+// the decoder side is any standard LZMA2 decoder.
+package lzma
+
+import (
+	"encoding/binary"
+	"math/bits"
+)
+
+// Params tune the encoder's speed against its ratio.
+type Params struct {
+	// DictLog is log2 of the window: the largest distance a match may have.
+	DictLog uint
+	// Depth is the number of hash-chain candidates examined per position.
+	Depth int
+	// Nice is the match length at which the search stops.
+	Nice int
+	// Lazy checks the next position before taking a match shorter than
+	// LazyBelow (0: Nice); longer matches rarely lose to the next position's.
+	Lazy      bool
+	LazyBelow int
+	// Accel searches only every other position once a run of literals is
+	// long (random identifiers, coordinates): faster, slightly larger.
+	Accel bool
+}
+
+// Level returns the parameters of a compression level from 1 (fastest) to 9
+// (6 and 7 are the same, as are 8 and 9). The table comes from measurements on the
+// platform's CSV (see the sevenz README). Speed is bound by cache misses on
+// the buckets and the data, so fewer candidates is what makes a level fast.
+func Level(level int) Params {
+	switch {
+	case level <= 1:
+		return Params{DictLog: 22, Depth: 4, Nice: 128, Accel: true}
+	case level == 2:
+		return Params{DictLog: 22, Depth: 4, Nice: 128, Lazy: true, LazyBelow: 16, Accel: true}
+	case level == 3:
+		return Params{DictLog: 23, Depth: 8, Nice: maxMatchLen, Lazy: true, LazyBelow: 16, Accel: true}
+	case level == 4:
+		return Params{DictLog: 23, Depth: 8, Nice: maxMatchLen, Lazy: true}
+	case level == 5:
+		return Params{DictLog: 23, Depth: 16, Nice: maxMatchLen, Lazy: true}
+	case level <= 7:
+		return Params{DictLog: 23, Depth: 32, Nice: maxMatchLen, Lazy: true}
+	default:
+		return Params{DictLog: 24, Depth: 64, Nice: maxMatchLen, Lazy: true}
+	}
+}
+
+// DictSize is the largest window in bytes.
+func (p Params) DictSize() int { return 1 << p.DictLog }
+
+// Window is the window used for a block of n bytes: no larger than the block
+// needs, so that small files announce a small dictionary to decoders.
+func (p Params) Window(n int) int {
+	w := p.DictSize()
+	if w > n {
+		w = max(1<<12, 1<<bits.Len(uint(n-1)))
+		w = min(w, p.DictSize())
+	}
+	return w
+}
+
+const (
+	hashBits = 16
+
+	maxChunkUnpacked = 1 << 21
+	maxChunkPacked   = 1 << 16
+	maxStoredChunk   = 1 << 16
+	// symbolMargin bounds the bytes one symbol can add to a chunk.
+	symbolMargin = 64
+)
+
+// Encoder compresses blocks into LZMA2 chunks. It keeps its tables between
+// blocks to avoid allocations; it is not safe for concurrent use.
+type Encoder struct {
+	p      Params
+	m      model
+	rc     rangeEncoder
+	rows   []uint32 // hash buckets of recent positions, newest first
+	ways   int
+	window int
+	chunk  []byte
+	ins    int // next position to insert into the hash buckets
+	// touched keeps a load the compiler must not drop.
+	touched uint32
+}
+
+// NewEncoder returns an encoder with the given parameters.
+func NewEncoder(p Params) *Encoder {
+	if p.Depth < 1 {
+		p.Depth = 1
+	}
+	if p.Nice < 8 {
+		p.Nice = 8
+	}
+	if p.Nice > maxMatchLen {
+		p.Nice = maxMatchLen
+	}
+	if p.LazyBelow == 0 || p.LazyBelow > p.Nice {
+		p.LazyBelow = p.Nice
+	}
+	ways := 4
+	for ways < p.Depth && ways < 64 {
+		ways *= 2
+	}
+	return &Encoder{
+		p:     p,
+		ways:  ways,
+		rows:  make([]uint32, ways<<hashBits),
+		chunk: make([]byte, 0, maxChunkPacked+symbolMargin),
+	}
+}
+
+func le16(b []byte, i int) uint16 { return binary.LittleEndian.Uint16(b[i:]) }
+func le32(b []byte, i int) uint32 { return binary.LittleEndian.Uint32(b[i:]) }
+
+// hashAt hashes the 8 bytes at i. Hashing 8 bytes rather than 4 keeps the
+// buckets for matches worth their distance: on CSV, short far matches cost
+// more than the literals they replace. The top bits pick the bucket, the low
+// bits serve as a check.
+func hashAt(b []byte, i int) uint64 {
+	return binary.LittleEndian.Uint64(b[i:]) * 0x9E3779B97F4A7C15
+}
+
+func bucket(h uint64) int { return int(h >> (64 - hashBits)) }
+
+// matchLen is the length of the common prefix of buf[a:] and buf[b:], at most
+// max; b+max must not exceed len(buf) and a < b.
+func matchLen(buf []byte, a, b, max int) int {
+	n := 0
+	for n+8 <= max {
+		x := binary.LittleEndian.Uint64(buf[a+n:]) ^ binary.LittleEndian.Uint64(buf[b+n:])
+		if x != 0 {
+			return n + bits.TrailingZeros64(x)>>3
+		}
+		n += 8
+	}
+	for n < max && buf[a+n] == buf[b+n] {
+		n++
+	}
+	return n
+}
+
+// insert adds positions [e.ins, to) to the hash buckets.
+func (e *Encoder) insert(buf []byte, to int) {
+	if lim := len(buf) - 7; to > lim {
+		to = lim
+	}
+	for i := e.ins; i < to; i++ {
+		e.push(hashAt(buf, i), i)
+	}
+	if to > e.ins {
+		e.ins = to
+	}
+}
+
+// accelAfter is the run of literals after which Accel starts skipping.
+const accelAfter = 12
+
+// skipKeep is how many positions are inserted at each end of a match.
+const skipKeep = 8
+
+// skip inserts the positions covered by a match. Inside long matches only
+// the ends are inserted: the middle of a copy rarely starts a better match,
+// and fewer insertions keep older, useful positions in the buckets.
+func (e *Encoder) skip(buf []byte, to int) {
+	if to-e.ins > 2*skipKeep {
+		e.insert(buf, e.ins+skipKeep)
+		e.ins = to - skipKeep
+	}
+	e.insert(buf, to)
+}
+
+// A bucket slot packs a position plus one (0 marks an empty slot) with 8
+// check bits of the hash that spare reading the data of most colliding
+// candidates; blocks are cut below 1<<posBits bytes.
+const posBits = 24
+
+// slotOf takes the check from the hash's middle bits: the low bits of a
+// multiplicative hash depend on the first bytes only.
+func slotOf(h uint64, pos int) uint32 { return uint32(h>>32)<<posBits | uint32(pos+1) }
+
+// push makes pos the most recent position of its bucket.
+func (e *Encoder) push(h uint64, pos int) {
+	slot := slotOf(h, pos)
+	switch b := bucket(h); e.ways {
+	case 4:
+		r := (*[4]uint32)(e.rows[b*4:])
+		r[3], r[2], r[1], r[0] = r[2], r[1], r[0], slot
+	case 8:
+		r := (*[8]uint32)(e.rows[b*8:])
+		r[7], r[6], r[5], r[4], r[3], r[2], r[1], r[0] = r[6], r[5], r[4], r[3], r[2], r[1], r[0], slot
+	default:
+		r := e.rows[b*e.ways:][:e.ways]
+		copy(r[1:], r[:len(r)-1])
+		r[0] = slot
+	}
+}
+
+// Gains are in quarter bits saved against coding the bytes as literals,
+// from typical prices on CSV: a literal costs about 4.75 bits, a repeat
+// match 8.5 to 10 bits, a new match about 9 bits plus one per distance bit.
+const literalQ = 19
+
+func mainGain(length, dist int) int { return literalQ*length - 36 - 4*bits.Len(uint(dist)) }
+
+func repGain(length, idx int) int {
+	if idx == 0 {
+		return literalQ*length - 34
+	}
+	return literalQ*length - 40
+}
+
+// find returns the most profitable match (of at least 4 bytes) for pos, then
+// inserts pos. All positions before pos must be inserted and pos+4 <= len(buf).
+func (e *Encoder) find(buf []byte, pos, max int) (length, dist, gain int) {
+	h := hashAt(buf, pos)
+	row := e.rows[bucket(h)*e.ways:][:e.ways]
+	e.ins = pos + 1
+	// Touch the next position's bucket now: the next search is usually
+	// there, and the cache miss then overlaps this search.
+	if pos+9 <= len(buf) {
+		e.touched += e.rows[bucket(hashAt(buf, pos+1))*e.ways]
+	}
+	if max >= 4 {
+		longest := 3
+		want := le32(buf, pos)
+		check := slotOf(h, 0) >> posBits
+		for _, slot := range row {
+			cand := int(slot&(1<<posBits-1)) - 1
+			if slot == 0 || pos-cand >= e.window {
+				break // older entries are older still
+			}
+			if slot>>posBits == check && buf[cand+longest] == buf[pos+longest] && le32(buf, cand) == want {
+				if l := 4 + matchLen(buf, cand+4, pos+4, max-4); l > longest {
+					longest = l
+					if g := mainGain(l, pos-cand); g > gain {
+						length, dist, gain = l, pos-cand, g
+					}
+					if l >= e.p.Nice || l == max {
+						break
+					}
+				}
+			}
+		}
+	}
+	e.push(h, pos)
+	return length, dist, gain
+}
+
+// bestRep returns the longest repeat match at pos.
+func (e *Encoder) bestRep(buf []byte, pos, avail int) (length, idx int) {
+	if avail < 2 {
+		return 0, 0
+	}
+	cur := le16(buf, pos)
+	for i := range 4 {
+		d := int(e.m.reps[i]) + 1
+		if d > pos || le16(buf, pos-d) != cur {
+			continue
+		}
+		if l := 2 + matchLen(buf, pos-d+2, pos+2, avail-2); l > length {
+			length, idx = l, i
+		}
+	}
+	return length, idx
+}
+
+// AppendBlock compresses block as LZMA2 chunks that start with a dictionary
+// reset and appends them to dst, without the end-of-stream marker.
+func (e *Encoder) AppendBlock(dst, buf []byte) []byte {
+	for len(buf) > MaxBlock {
+		dst = e.appendBlock(dst, buf[:MaxBlock])
+		buf = buf[MaxBlock:]
+	}
+	return e.appendBlock(dst, buf)
+}
+
+// MaxBlock is the largest block encoded with one dictionary; AppendBlock
+// cuts longer ones.
+const MaxBlock = 1<<posBits - 2
+
+func (e *Encoder) appendBlock(dst, buf []byte) []byte {
+	e.window = e.p.Window(len(buf))
+	clear(e.rows)
+	e.ins = 0
+	e.m.reset()
+
+	n := len(buf)
+	pos := 0
+	dictReset, needProps, needState := true, true, true
+	// The lazy step's search at pos+1 is kept for the next symbol.
+	cached, cachedLen, cachedDist, cachedGain := false, 0, 0, 0
+	misses := 0 // positions since the last match
+	for pos < n {
+		chunkStart := pos
+		e.rc.reset(e.chunk[:0])
+		limit := min(n, chunkStart+maxChunkUnpacked)
+		for pos < limit && e.rc.pending() <= maxChunkPacked-symbolMargin {
+			avail := min(limit-pos, maxMatchLen)
+
+			repLen, repIdx := e.bestRep(buf, pos, avail)
+			repG := 0
+			if repLen >= 2 {
+				repG = repGain(repLen, repIdx)
+			}
+
+			mainLen, mainDist, mainG := 0, 0, 0
+			if e.p.Accel && misses >= accelAfter && misses&1 == 1 && !cached {
+				e.ins = max(e.ins, pos+1) // skipped: neither searched nor indexed
+			} else if cached {
+				mainLen, mainDist, mainG, cached = cachedLen, cachedDist, cachedGain, false
+				if mainLen > avail {
+					mainLen, mainG = avail, mainGain(avail, mainDist)
+				}
+			} else if pos+8 <= n && repLen < e.p.Nice {
+				e.insert(buf, pos)
+				mainLen, mainDist, mainG = e.find(buf, pos, avail)
+			}
+
+			if repG > 0 && (repG >= mainG || repLen >= e.p.Nice) {
+				e.rep(buf, pos, repIdx, repLen)
+				pos += repLen
+				misses = 0
+				continue
+			}
+
+			if mainG > 0 {
+				if e.p.Lazy && mainLen < e.p.LazyBelow && pos+9 <= n && avail > mainLen {
+					e.insert(buf, pos+1)
+					nl, nd, ng := e.find(buf, pos+1, avail-1)
+					cached, cachedLen, cachedDist, cachedGain = true, nl, nd, ng
+					// The literal at pos costs about as much as a literal, so a
+					// match at pos+1 only has to save more.
+					if ng > mainG {
+						e.literal(buf, pos)
+						pos++
+						continue
+					}
+					if rl, ri := e.bestRep(buf, pos+1, avail-1); rl >= 2 && repGain(rl, ri) > mainG {
+						e.literal(buf, pos)
+						pos++
+						continue
+					}
+					cached = false
+				}
+				e.match(buf, pos, mainDist, mainLen)
+				pos += mainLen
+				misses = 0
+				continue
+			}
+
+			if d := int(e.m.reps[0]) + 1; d <= pos && buf[pos] == buf[pos-d] && e.m.state < literalStatesLimit {
+				e.shortRep(pos)
+			} else {
+				e.literal(buf, pos)
+			}
+			pos++
+			misses++
+		}
+		e.rc.flush()
+		packed := e.rc.out
+		e.chunk = packed[:0]
+		unpacked := pos - chunkStart
+
+		if len(packed) >= unpacked {
+			// Incompressible: store it, and restart the model for the next chunk.
+			dst = appendStored(dst, buf[chunkStart:pos], dictReset)
+			if dictReset {
+				needProps = true
+			}
+			dictReset, needState = false, true
+			e.m.reset()
+			continue
+		}
+		var control byte
+		switch {
+		case dictReset:
+			control = 0xE0
+		case needProps:
+			control = 0xC0
+		case needState:
+			control = 0xA0
+		default:
+			control = 0x80
+		}
+		u, c := unpacked-1, len(packed)-1
+		dst = append(dst, control|byte(u>>16), byte(u>>8), byte(u), byte(c>>8), byte(c))
+		if control >= 0xC0 {
+			dst = append(dst, propsByte)
+		}
+		dst = append(dst, packed...)
+		dictReset, needProps, needState = false, false, false
+	}
+	return dst
+}
+
+func appendStored(dst, data []byte, dictReset bool) []byte {
+	control := byte(2)
+	if dictReset {
+		control = 1
+	}
+	for len(data) > 0 {
+		k := min(len(data), maxStoredChunk)
+		dst = append(dst, control, byte((k-1)>>8), byte(k-1))
+		dst = append(dst, data[:k]...)
+		data = data[k:]
+		control = 2
+	}
+	return dst
+}
+
+// AppendEnd appends the LZMA2 end-of-stream marker.
+func AppendEnd(dst []byte) []byte { return append(dst, 0) }
+
+// DictProp is the one-byte LZMA2 coder property announcing a dictionary of
+// at least size bytes.
+func DictProp(size int) byte {
+	for p := range 40 {
+		if (2|p&1)<<(p/2+11) >= size {
+			return byte(p)
+		}
+	}
+	return 40
+}
+
+func (e *Encoder) literal(buf []byte, pos int) {
+	m := &e.m
+	st := m.state
+	e.rc.bit(&m.isMatch[st*posStates+uint32(pos)&(posStates-1)], 0)
+	var prevByte byte
+	if pos > 0 {
+		prevByte = buf[pos-1]
+	}
+	probs := m.literal[0x300*(int(prevByte)>>(8-lc)):][:0x300]
+	sym := uint32(buf[pos])
+	if st < literalStatesLimit {
+		e.rc.tree(probs, sym, 8)
+	} else {
+		e.rc.matchedLiteral(probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
+	}
+	switch {
+	case st < 4:
+		m.state = 0
+	case st < 10:
+		m.state = st - 3
+	default:
+		m.state = st - 6
+	}
+}
+
+func (e *Encoder) shortRep(pos int) {
+	m := &e.m
+	st := m.state
+	ps := uint32(pos) & (posStates - 1)
+	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
+	e.rc.bit(&m.isRep[st], 1)
+	e.rc.bit(&m.isRepG0[st], 0)
+	e.rc.bit(&m.isRep0Long[st*posStates+ps], 0)
+	if st < literalStatesLimit {
+		m.state = 9
+	} else {
+		m.state = 11
+	}
+}
+
+func (e *Encoder) rep(buf []byte, pos, idx, length int) {
+	m := &e.m
+	st := m.state
+	ps := uint32(pos) & (posStates - 1)
+	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
+	e.rc.bit(&m.isRep[st], 1)
+	if idx == 0 {
+		e.rc.bit(&m.isRepG0[st], 0)
+		e.rc.bit(&m.isRep0Long[st*posStates+ps], 1)
+	} else {
+		e.rc.bit(&m.isRepG0[st], 1)
+		d := m.reps[idx]
+		if idx == 1 {
+			e.rc.bit(&m.isRepG1[st], 0)
+		} else {
+			e.rc.bit(&m.isRepG1[st], 1)
+			e.rc.bit(&m.isRepG2[st], uint32(idx-2))
+			if idx == 3 {
+				m.reps[3] = m.reps[2]
+			}
+			m.reps[2] = m.reps[1]
+		}
+		m.reps[1] = m.reps[0]
+		m.reps[0] = d
+	}
+	e.rc.length(&m.repLen, uint32(length), ps)
+	if st < literalStatesLimit {
+		m.state = 8
+	} else {
+		m.state = 11
+	}
+	e.skip(buf, pos+length)
+}
+
+func (e *Encoder) match(buf []byte, pos, dist, length int) {
+	m := &e.m
+	st := m.state
+	ps := uint32(pos) & (posStates - 1)
+	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
+	e.rc.bit(&m.isRep[st], 0)
+	e.rc.length(&m.matchLen, uint32(length), ps)
+
+	d := uint32(dist - 1)
+	lenState := min(uint32(length-minMatchLen), numLenToPosStates-1)
+	var slot uint32
+	if d < 4 {
+		slot = d
+	} else {
+		n := uint32(bits.Len32(d)) - 1
+		slot = n<<1 | d>>(n-1)&1
+	}
+	e.rc.tree(m.posSlot[lenState][:], slot, 6)
+	if slot >= 4 {
+		footer := uint(slot>>1) - 1
+		base := (2 | slot&1) << footer
+		reduced := d - base
+		if slot < endPosModelIndex {
+			e.rc.reverseTree(m.posSpecial[base-slot:], reduced, footer)
+		} else {
+			e.rc.direct(reduced>>numAlignBits, footer-numAlignBits)
+			e.rc.reverseTree(m.align[:], reduced&(1<<numAlignBits-1), numAlignBits)
+		}
+	}
+	m.reps[3], m.reps[2], m.reps[1], m.reps[0] = m.reps[2], m.reps[1], m.reps[0], d
+	if st < literalStatesLimit {
+		m.state = 7
+	} else {
+		m.state = 10
+	}
+	e.skip(buf, pos+length)
+}

@@ -1,0 +1,153 @@
+package lzma
+
+// prob is an adaptive probability (of a 0 bit) on 11 bits, as the LZMA
+// format defines it.
+type prob uint16
+
+const (
+	probBits  = 11
+	probInit  = prob(1 << (probBits - 1))
+	moveBits  = 5
+	topValue  = 1 << 24
+	probLimit = 1 << probBits
+)
+
+// rangeEncoder is LZMA's binary arithmetic coder. low keeps one carry bit
+// above its 32 bits; cache and cacheSize hold the bytes a carry may still change.
+type rangeEncoder struct {
+	low       uint64
+	rng       uint32
+	cache     byte
+	cacheSize int
+	out       []byte
+}
+
+func (e *rangeEncoder) reset(out []byte) {
+	e.low = 0
+	e.rng = 0xFFFFFFFF
+	e.cache = 0
+	e.cacheSize = 1
+	e.out = out
+}
+
+func (e *rangeEncoder) shiftLow() {
+	if uint32(e.low) < 0xFF000000 || e.low>>32 != 0 {
+		carry := byte(e.low >> 32)
+		b := e.cache
+		for {
+			e.out = append(e.out, b+carry)
+			b = 0xFF
+			e.cacheSize--
+			if e.cacheSize == 0 {
+				break
+			}
+		}
+		e.cache = byte(e.low >> 24)
+	}
+	e.cacheSize++
+	e.low = uint64(uint32(e.low) << 8)
+}
+
+// pending is an upper bound of the bytes the chunk will have once flushed.
+func (e *rangeEncoder) pending() int { return len(e.out) + e.cacheSize + 5 }
+
+func (e *rangeEncoder) flush() {
+	for range 5 {
+		e.shiftLow()
+	}
+}
+
+// bit codes one bit without branching on it: literal and match bits are
+// close to random, and mispredicted branches cost more than the arithmetic.
+func (e *rangeEncoder) bit(p *prob, b uint32) {
+	v := uint32(*p)
+	bound := (e.rng >> probBits) * v
+	mask := -b
+	e.low += uint64(bound & mask)
+	e.rng = bound + (e.rng-bound-bound)&mask
+	*p = prob(v + ((probLimit-v)>>moveBits)&^mask - (v>>moveBits)&mask)
+	if e.rng < topValue {
+		e.normalize()
+	}
+}
+
+//go:noinline
+func (e *rangeEncoder) normalize() {
+	e.rng <<= 8
+	e.shiftLow()
+}
+
+func (e *rangeEncoder) direct(v uint32, n uint) {
+	for n > 0 {
+		n--
+		e.rng >>= 1
+		e.low += uint64(e.rng & (0 - (v >> n & 1)))
+		if e.rng < topValue {
+			e.rng <<= 8
+			e.shiftLow()
+		}
+	}
+}
+
+// tree codes the n low bits of v, most significant first, in a bit tree.
+// It keeps the coder's registers in locals: this is the literal hot path.
+func (e *rangeEncoder) tree(probs []prob, v uint32, n uint) {
+	rng, low := e.rng, e.low
+	m := uint32(1)
+	for n > 0 {
+		n--
+		b := v >> n & 1
+		p := &probs[m]
+		pv := uint32(*p)
+		bound := (rng >> probBits) * pv
+		mask := -b
+		low += uint64(bound & mask)
+		rng = bound + (rng-bound-bound)&mask
+		*p = prob(pv + ((probLimit-pv)>>moveBits)&^mask - (pv>>moveBits)&mask)
+		if rng < topValue {
+			e.rng, e.low = rng, low
+			e.normalize()
+			rng, low = e.rng, e.low
+		}
+		m = m<<1 | b
+	}
+	e.rng, e.low = rng, low
+}
+
+// matchedLiteral codes a literal after a match, in the context of the byte
+// at the last distance: while the bits agree with that byte, the upper
+// halves of probs are used (offs is 0x100), then the plain tree.
+func (e *rangeEncoder) matchedLiteral(probs []prob, sym, match uint32) {
+	rng, low := e.rng, e.low
+	ctx, offs := uint32(1), uint32(0x100)
+	for i := 7; i >= 0; i-- {
+		b := sym >> i & 1
+		mb := match >> i & 1
+		p := &probs[offs+(mb<<8)&offs+ctx]
+		pv := uint32(*p)
+		bound := (rng >> probBits) * pv
+		mask := -b
+		low += uint64(bound & mask)
+		rng = bound + (rng-bound-bound)&mask
+		*p = prob(pv + ((probLimit-pv)>>moveBits)&^mask - (pv>>moveBits)&mask)
+		if rng < topValue {
+			e.rng, e.low = rng, low
+			e.normalize()
+			rng, low = e.rng, e.low
+		}
+		ctx = ctx<<1 | b
+		offs &^= (mb ^ b) << 8
+	}
+	e.rng, e.low = rng, low
+}
+
+// reverseTree codes the n low bits of v, least significant first.
+func (e *rangeEncoder) reverseTree(probs []prob, v uint32, n uint) {
+	m := uint32(1)
+	for ; n > 0; n-- {
+		b := v & 1
+		v >>= 1
+		e.bit(&probs[m], b)
+		m = m<<1 | b
+	}
+}

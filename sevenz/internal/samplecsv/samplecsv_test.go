@@ -1,0 +1,46 @@
+package samplecsv
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestRowsHaveThePlatformsShape(t *testing.T) {
+	var b bytes.Buffer
+	n, err := Write(&b, 2_000_000, 1)
+	if err != nil || n != int64(b.Len()) || n < 2_000_000 {
+		t.Fatalf("Write = %d, %v (buffer %d bytes)", n, err, b.Len())
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	cols := len(Columns())
+	if cols < 80 {
+		t.Fatalf("%d columns, want about 80 or more", cols)
+	}
+	for i, l := range lines {
+		if got := strings.Count(l, ";") + 1; got != cols {
+			t.Fatalf("row %d has %d fields, want %d: %s", i, got, cols, l)
+		}
+	}
+	if avg := b.Len() / len(lines); avg < 600 || avg > 800 {
+		t.Errorf("rows average %d bytes, want about 700", avg)
+	}
+	for _, want := range []string{"POINT(", "LINESTRING(", "POLYGON((", ";LC;", "-4"} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("no %q in the sample", want)
+		}
+	}
+}
+
+func TestSameSeedSameBytes(t *testing.T) {
+	var a, b, c bytes.Buffer
+	Write(&a, 300_000, 5)
+	Write(&b, 300_000, 5)
+	Write(&c, 300_000, 6)
+	if !bytes.Equal(a.Bytes(), b.Bytes()) {
+		t.Fatal("same seed, different bytes")
+	}
+	if bytes.Equal(a.Bytes(), c.Bytes()) {
+		t.Fatal("different seeds, same bytes")
+	}
+}
