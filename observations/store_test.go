@@ -88,8 +88,8 @@ func TestSeededStore(t *testing.T) {
 		t.Errorf("a perimeter query buffered by precision does not use the spatial index:\n%s", plan)
 	}
 	plan = explain(`SELECT id FROM oc_dat.v_extract_source WHERE geom IS NULL AND rattachement = 'commune' AND communes && ARRAY['34172', '31555']`)
-	if !strings.Contains(plan, "observation_communes_idx") {
-		t.Errorf("selecting attached observations by commune does not use the GIN index:\n%s", plan)
+	if !strings.Contains(plan, "observation_att_commune_idx") {
+		t.Errorf("selecting attached observations by commune does not use the partial GIN index:\n%s", plan)
 	}
 
 	var badCells int

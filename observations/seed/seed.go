@@ -53,7 +53,7 @@ type Options struct {
 
 // Version changes whenever the generator's output changes for the same
 // options: part of Options.Key.
-const Version = "1"
+const Version = "2"
 
 // Key names the data set the options generate, e.g. as the fill key of
 // pgtest.NewFilledDB, which then seeds a template database once and clones it

@@ -61,9 +61,11 @@ func loadAreas(ctx context.Context, tx pgx.Tx, dir string) error {
 	return nil
 }
 
-// Simplified boundaries may self-intersect once reprojected: make them valid
-// so that every spatial predicate works on them.
-const geoJSONTo2154 = `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(g), 4326), 2154)), 3))`
+// Boundaries are stored in Lambert-93 to the centimetre, as IGN publishes
+// them (a reprojection alone leaves 16 meaningless digits that every blurred
+// row would carry). Simplified boundaries may self-intersect once
+// reprojected: make them valid so that every spatial predicate works.
+const geoJSONTo2154 = `ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_ReducePrecision(ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(g), 4326), 2154), 0.01)), 3))`
 
 func insertGeoJSON(ctx context.Context, tx pgx.Tx, path, sql string, check func(code string) error) ([]string, error) {
 	b, err := os.ReadFile(path)
@@ -123,10 +125,10 @@ func generateAreas(ctx context.Context, tx pgx.Tx, r *rand.Rand) error {
 	vert := make([]planar.Point, (nx+1)*(ny+1))
 	for j := 0; j <= ny; j++ {
 		for i := 0; i <= nx; i++ {
-			vert[j*(nx+1)+i] = planar.Point{
-				X: box.MinX + float64(i)*step + (r.Float64()-0.5)*0.6*step,
-				Y: box.MinY + float64(j)*step + (r.Float64()-0.5)*0.6*step,
-			}
+			vert[j*(nx+1)+i] = planar.P(
+				box.MinX+float64(i)*step+(r.Float64()-0.5)*0.6*step,
+				box.MinY+float64(j)*step+(r.Float64()-0.5)*0.6*step,
+			)
 		}
 	}
 	region := planar.MultiPolygon{{outline}}
@@ -331,7 +333,7 @@ func starRing(r *rand.Rand, c planar.Point, radius float64, n int) planar.Ring {
 	for i := range ring {
 		a := offset + 2*math.Pi*float64(i)/float64(n)
 		d := radius * (0.6 + 0.4*r.Float64())
-		ring[i] = planar.Point{X: c.X + d*math.Cos(a), Y: c.Y + d*math.Sin(a)}
+		ring[i] = planar.P(c.X+d*math.Cos(a), c.Y+d*math.Sin(a))
 	}
 	return ring
 }

@@ -434,5 +434,6 @@ func AppendHex(dst, b []byte) []byte {
 	return dst
 }
 
-// P is a shorthand for Point{X: x, Y: y}.
-func P(x, y float64) Point { return Point{X: x, Y: y} }
+// P is the point (x, y) rounded to the centimetre, the precision Lambert-93
+// coordinates are published and stored with.
+func P(x, y float64) Point { return Point{X: math.Round(x*100) / 100, Y: math.Round(y*100) / 100} }
