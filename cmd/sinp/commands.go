@@ -43,9 +43,11 @@ func commands() []*cli.Command {
 		clockCommand(),
 		healthCommand(),
 		dbCommand(),
+		packCommand(),
 		versionCommand(),
 	}
 	cmds = append(cmds, observations.Commands()...)
+	cmds = append(cmds, extractor.Commands()...)
 	return cmds
 }
 

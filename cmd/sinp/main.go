@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 
 	"sinp.occitanie.fr/platform/cli"
@@ -38,5 +39,17 @@ func realMain(ctx context.Context, args []string) error {
 		return err
 	}
 	e := &cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, Lookup: config.OS, Log: logging.New(lc, os.Stderr)}
+	// SINP_CPUPROFILE=file profiles any command, for performance work.
+	if path := os.Getenv("SINP_CPUPROFILE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			return fmt.Errorf("SINP_CPUPROFILE: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("SINP_CPUPROFILE: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	return cli.Dispatch(ctx, e, "sinp", commands(), args)
 }

@@ -10,6 +10,7 @@ package pgtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"os"
@@ -56,6 +57,31 @@ func NewDB(t testing.TB, sets ...pg.Migrations) *pgxpool.Pool {
 // under test, a subprocess): it returns the new database's URL.
 func NewDBURL(t testing.TB, sets ...pg.Migrations) string {
 	t.Helper()
+	return NewFilledDBURL(t, "", nil, sets...)
+}
+
+// Fill puts data into a template database once; every database cloned from
+// it then starts with that data.
+type Fill func(ctx context.Context, pool *pgxpool.Pool) error
+
+// NewFilledDB is NewDB with data: fill runs once per (fillKey, migrations)
+// and its result is kept as a template, so a seeded store costs a clone, not
+// a seed, in every test and every later run. Change fillKey when fill
+// changes.
+func NewFilledDB(t testing.TB, fillKey string, fill Fill, sets ...pg.Migrations) *pgxpool.Pool {
+	t.Helper()
+	url := NewFilledDBURL(t, fillKey, fill, sets...)
+	pool, err := pg.Connect(context.Background(), url, 8)
+	if err != nil {
+		t.Fatalf("pgtest: %v", err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// NewFilledDBURL is NewFilledDB returning the database's URL.
+func NewFilledDBURL(t testing.TB, fillKey string, fill Fill, sets ...pg.Migrations) string {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	admin, err := pgx.Connect(ctx, AdminURL())
@@ -68,7 +94,7 @@ func NewDBURL(t testing.TB, sets ...pg.Migrations) string {
 	}
 	defer admin.Close(ctx)
 
-	tmpl, err := ensureTemplate(ctx, admin, sets)
+	tmpl, err := ensureTemplate(ctx, admin, sets, fillKey, fill)
 	if err != nil {
 		t.Fatalf("pgtest: template: %v", err)
 	}
@@ -92,10 +118,14 @@ func NewDBURL(t testing.TB, sets ...pg.Migrations) string {
 	return pg.WithDatabase(AdminURL(), name)
 }
 
-func ensureTemplate(ctx context.Context, admin *pgx.Conn, sets []pg.Migrations) (string, error) {
+func ensureTemplate(ctx context.Context, admin *pgx.Conn, sets []pg.Migrations, fillKey string, fill Fill) (string, error) {
 	digest, err := pg.Digest(sets...)
 	if err != nil {
 		return "", err
+	}
+	if fill != nil {
+		sum := sha256.Sum256([]byte(digest + "\x00" + fillKey))
+		digest = hex.EncodeToString(sum[:])
 	}
 	name := "sinp_tmpl_" + digest[:16]
 	if _, err := admin.Exec(ctx, `SELECT pg_advisory_lock($1)`, templateLock); err != nil {
@@ -126,6 +156,17 @@ func ensureTemplate(ctx context.Context, admin *pgx.Conn, sets []pg.Migrations) 
 	conn.Close(ctx)
 	if err != nil {
 		return "", err
+	}
+	if fill != nil {
+		pool, err := pg.Connect(ctx, pg.WithDatabase(AdminURL(), name), 8)
+		if err != nil {
+			return "", err
+		}
+		err = fill(ctx, pool)
+		pool.Close()
+		if err != nil {
+			return "", fmt.Errorf("filling %s: %w", name, err)
+		}
 	}
 	if _, err := admin.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{name}.Sanitize()+` WITH IS_TEMPLATE true`); err != nil {
 		return "", err

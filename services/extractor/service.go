@@ -1,24 +1,99 @@
-// Package extractor is the extractor service of the SINP platform: it owns extraction runs and staged archives: on RequestInstructed it extracts the observations of the perimeter into F1 and F2 archives.
+// Package extractor is the extractor service of the SINP platform: it owns
+// extraction runs and staged archives. On RequestInstructed it records a
+// run; workers claim runs inside the off-peak window, extract the
+// observations into F1 and F2 archives (package extraction), stage them
+// and announce ExtractionStarted, ExtractionProgress, PartitionExtracted,
+// ArchiveStaged, ExtractionCompleted or ExtractionFailed through the outbox.
 package extractor
 
 import (
 	"context"
+	"embed"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
 
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+
+	"sinp.occitanie.fr/platform/bus"
+	"sinp.occitanie.fr/platform/config"
+	"sinp.occitanie.fr/platform/consumer"
+	"sinp.occitanie.fr/platform/pg"
 	"sinp.occitanie.fr/platform/service"
+	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
+	"sinp.occitanie.fr/services/extractor/extraction"
+	"sinp.occitanie.fr/sevenz"
 )
 
 // Name is the service's name in health checks, logs and `sinp up --services`.
 const Name = "extractor"
 
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Migrations create the extractor's schema.
+var Migrations = pg.Migrations{Component: Name, Schema: Name, FS: migrations, Dir: "migrations"}
+
+// testHooks let the crash tests kill the process at the worst moments.
+var testHooks struct{ afterExtract, afterStage func() }
+
+// ConsumerName is the durable consumer of RequestInstructed.
+const ConsumerName = "extractor-requests"
+
 // Definition describes the service to a sinp process.
 func Definition() service.Definition {
-	return service.Definition{
-		Name:   Name,
-		Schema: "extractor",
-		// The gRPC API is registered once the service implements it.
-		GRPCServices: []string{},
-		Setup: func(ctx context.Context, p *service.Process) (service.Runner, error) {
-			return nil, nil
-		},
+	d := service.Definition{Name: Name, Schema: Name, Migrations: []pg.Migrations{Migrations}}
+	d.Setup = func(ctx context.Context, p *service.Process) (service.Runner, error) {
+		w, err := newWorker(p, d)
+		if err != nil {
+			return nil, err
+		}
+		c := p.Consumer(d, ConsumerName, []string{bus.SubjectRequestInstructed}, func(ctx context.Context, tx pgx.Tx, dl consumer.Delivery) error {
+			ev, ok := dl.Event.(*eventsv1.RequestInstructed)
+			if !ok {
+				return consumer.Permanent(fmt.Errorf("unexpected %T", dl.Event))
+			}
+			return w.runs.add(ctx, tx, ev, dl.EventID)
+		})
+		return func(ctx context.Context) error {
+			g, gctx := errgroup.WithContext(ctx)
+			g.Go(func() error { return c.Run(gctx) })
+			g.Go(func() error { return w.loop(gctx) })
+			return g.Wait()
+		}, nil
 	}
+	return d
+}
+
+func newWorker(p *service.Process, d service.Definition) (*worker, error) {
+	var cfg Config
+	if err := config.Load(&cfg, p.Lookup); err != nil {
+		return nil, err
+	}
+	if cfg.StagingDir == "" {
+		cfg.StagingDir = filepath.Join(p.Config.DataDir, "staging")
+	}
+	if err := os.MkdirAll(cfg.StagingDir, 0o750); err != nil {
+		return nil, fmt.Errorf("SINP_STAGING_DIR: %w", err)
+	}
+	loc, _ := time.LoadLocation(cfg.WindowZone)
+	window, err := ParseWindow(cfg.Window, loc)
+	if err != nil {
+		return nil, err
+	}
+	password, err := cfg.password()
+	if err != nil {
+		return nil, err
+	}
+	codec, _ := sevenz.ParseCodec(cfg.Codec)
+	host, _ := os.Hostname()
+	return &worker{
+		afterExtract: testHooks.afterExtract, afterStage: testHooks.afterStage,
+		cfg: cfg, db: p.DB, clock: p.Clock, log: p.Log.With("service", Name),
+		emitter: p.Emitter(d), runs: runs{db: p.DB}, staging: Staging{Root: cfg.StagingDir}, window: window,
+		pack:  extraction.PackOptions{Codec: codec, Level: cfg.Level, BlockSize: cfg.BlockSize, F2Password: password},
+		owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano()),
+	}, nil
 }

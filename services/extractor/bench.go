@@ -1,0 +1,240 @@
+package extractor
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"sinp.occitanie.fr/platform/cli"
+	"sinp.occitanie.fr/platform/config"
+	"sinp.occitanie.fr/services/extractor/extraction"
+)
+
+// measure is one method's run in the benchmark.
+type measure struct {
+	Scope     string  `json:"scope"`
+	Method    string  `json:"method"`
+	Seconds   float64 `json:"seconds"`
+	Rows      int64   `json:"rows"`
+	RowsPerS  float64 `json:"rows_per_second"`
+	Bytes     int64   `json:"archive_bytes"`
+	PeakRSSMB float64 `json:"peak_rss_mb"`
+}
+
+func benchCommand() *cli.Command {
+	c := &cli.Command{
+		Name:    "bench-extract",
+		Summary: "compare the extractor with the former shell procedure (psql \\copy | 7zz a) and the COPY floor",
+		Usage:   "sinp bench-extract [--scopes region,departement:31] [--adherent] [--work DIR] [--json]",
+	}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		scopes := fs.String("scopes", "region,departement:31", "perimeters: region (every département) or kind:code")
+		adherent := fs.Bool("adherent", false, "extract for an adherent (F2 archives too)")
+		work := fs.String("work", "", "scratch folder for the archives (default: a temporary one, removed)")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if _, err := cli.Parse(fs, args); err != nil {
+			return err
+		}
+		for _, tool := range []string{"psql", "7zz"} {
+			if _, err := exec.LookPath(tool); err != nil {
+				return fmt.Errorf("bench-extract needs %s (./scripts/setup.sh installs it): %w", tool, err)
+			}
+		}
+		var dc cli.DatabaseConfig
+		if err := loadEnv(e, &dc); err != nil {
+			return err
+		}
+		server, err := e.LocalServer(ctx, dc)
+		if err != nil {
+			return err
+		}
+		dir := *work
+		if dir == "" {
+			if dir, err = os.MkdirTemp("", "sinp-bench-"); err != nil {
+				return err
+			}
+			defer os.RemoveAll(dir)
+		}
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		out := e.Output(*asJSON)
+		var results []measure
+		for scope := range strings.SplitSeq(*scopes, ",") {
+			areas, err := scopeAreas(ctx, e, strings.TrimSpace(scope))
+			if err != nil {
+				return err
+			}
+			query := extraction.ShellQuery(areas)
+			copyCmd := `\copy (` + query + `) TO STDOUT WITH (FORMAT csv, DELIMITER ';', HEADER)`
+			psql := func() *exec.Cmd {
+				return exec.CommandContext(ctx, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", server.URL, "-c", copyCmd)
+			}
+			// A first, unmeasured COPY warms the caches for everyone.
+			out.Progress(scope+": warming up", 0, 0)
+			if _, err := runMeasured(psql(), io.Discard); err != nil {
+				return fmt.Errorf("warm-up COPY: %w", err)
+			}
+
+			out.Progress(scope+": extractor", 0, 0)
+			var areaArgs []string
+			for _, a := range areas {
+				areaArgs = append(areaArgs, a.Kind+":"+a.Code)
+			}
+			exDir := filepath.Join(dir, "extractor-"+safe(scope))
+			ex := exec.CommandContext(ctx, self, "extract", "--areas", strings.Join(areaArgs, ","), "--out", exDir,
+				"--reference", "BENCH", "--json")
+			if *adherent {
+				ex.Args = append(ex.Args, "--adherent")
+			}
+			ex.Env = append(os.Environ(), "SINP_DATABASE_URL="+server.URL)
+			var exOut bytes.Buffer
+			exM, err := runMeasured(ex, &exOut)
+			if err != nil {
+				return fmt.Errorf("extractor: %w", err)
+			}
+			var res extraction.Result
+			if err := json.Unmarshal(exOut.Bytes(), &res); err != nil {
+				return fmt.Errorf("extractor output: %w", err)
+			}
+			exM.Rows = res.Selected
+			for _, d := range res.Deliverables {
+				exM.Bytes += d.Bytes
+			}
+
+			out.Progress(scope+": COPY floor", 0, 0)
+			floor, err := runMeasured(psql(), io.Discard)
+			if err != nil {
+				return fmt.Errorf("COPY floor: %w", err)
+			}
+
+			out.Progress(scope+": shell procedure", 0, 0)
+			archive := filepath.Join(dir, "shell-"+safe(scope)+".7z")
+			shell, err := shellProcedure(ctx, psql(), archive)
+			if err != nil {
+				return fmt.Errorf("shell procedure: %w", err)
+			}
+			_ = os.RemoveAll(exDir)
+			_ = os.Remove(archive)
+
+			for _, m := range []*measure{&floor, &shell, &exM} {
+				m.Scope = scope
+				m.Rows = res.Selected
+				m.RowsPerS = float64(m.Rows) / m.Seconds
+			}
+			floor.Method, shell.Method, exM.Method = "copy-floor", "shell (psql | 7zz a -si)", "extractor"
+			results = append(results, floor, shell, exM)
+		}
+		return out.Result(results, func(w io.Writer) { printBench(w, results) })
+	}
+	return c
+}
+
+func loadEnv(e *cli.Env, dst any) error { return config.Load(dst, e.Lookup) }
+
+func safe(s string) string { return unsafeName.ReplaceAllString(s, "_") }
+
+// scopeAreas turns "region" into every département, "kind:code" into one area.
+func scopeAreas(ctx context.Context, e *cli.Env, scope string) ([]extraction.AreaRef, error) {
+	if scope != "region" {
+		kind, code, ok := strings.Cut(scope, ":")
+		if !ok {
+			return nil, cli.Usagef("--scopes %q: want region or kind:code", scope)
+		}
+		return []extraction.AreaRef{{Kind: kind, Code: code}}, nil
+	}
+	db, err := e.Database(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer db.Close()
+	rows, err := db.Query(ctx, `SELECT code FROM oc_dat.v_extract_area WHERE kind = 'departement' ORDER BY code`)
+	if err != nil {
+		return nil, err
+	}
+	var areas []extraction.AreaRef
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			return nil, err
+		}
+		areas = append(areas, extraction.AreaRef{Kind: extraction.KindDepartement, Code: code})
+	}
+	return areas, rows.Err()
+}
+
+// runMeasured runs a command with its stdout to w and returns its wall
+// time and peak RSS.
+func runMeasured(cmd *exec.Cmd, w io.Writer) (measure, error) {
+	var stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = w, &stderr
+	start := time.Now()
+	err := cmd.Run()
+	m := measure{Seconds: time.Since(start).Seconds()}
+	if err != nil {
+		return m, fmt.Errorf("%s: %w: %s", filepath.Base(cmd.Path), err, strings.TrimSpace(stderr.String()))
+	}
+	m.PeakRSSMB = peakRSS(cmd)
+	return m, nil
+}
+
+func peakRSS(cmd *exec.Cmd) float64 {
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		return float64(ru.Maxrss) / 1024 // KiB on Linux
+	}
+	return 0
+}
+
+// shellProcedure runs psql \copy piped into 7zz a -si with 7-Zip's defaults.
+func shellProcedure(ctx context.Context, psql *exec.Cmd, archive string) (measure, error) {
+	zip := exec.CommandContext(ctx, "7zz", "a", "-bso0", "-bsp0", "-siF1.csv", archive)
+	pipe, err := psql.StdoutPipe()
+	if err != nil {
+		return measure{}, err
+	}
+	zip.Stdin = pipe
+	var e1, e2 bytes.Buffer
+	psql.Stderr, zip.Stderr = &e1, &e2
+	start := time.Now()
+	if err := zip.Start(); err != nil {
+		return measure{}, err
+	}
+	if err := psql.Start(); err != nil {
+		return measure{}, err
+	}
+	errPsql := psql.Wait()
+	errZip := zip.Wait()
+	m := measure{Seconds: time.Since(start).Seconds()}
+	if errPsql != nil || errZip != nil {
+		return m, fmt.Errorf("psql: %v %s; 7zz: %v %s", errPsql, e1.String(), errZip, e2.String())
+	}
+	m.PeakRSSMB = max(peakRSS(psql), peakRSS(zip))
+	st, err := os.Stat(archive)
+	if err != nil {
+		return m, err
+	}
+	m.Bytes = st.Size()
+	return m, nil
+}
+
+func printBench(w io.Writer, rs []measure) {
+	fmt.Fprintf(w, "%-22s %-26s %9s %10s %14s %10s\n", "scope", "method", "wall s", "rows/s", "archive bytes", "peak RSS")
+	for _, m := range rs {
+		fmt.Fprintf(w, "%-22s %-26s %9.1f %10.0f %14d %8.0f MB\n", m.Scope, m.Method, m.Seconds, m.RowsPerS, m.Bytes, m.PeakRSSMB)
+	}
+	for i := 0; i+2 < len(rs); i += 3 {
+		floor, shell, ex := rs[i], rs[i+1], rs[i+2]
+		fmt.Fprintf(w, "%s (%d rows): extractor %.1fx faster than the shell procedure, %.2fx its archive bytes, %.2fx the COPY floor's wall time\n",
+			ex.Scope, ex.Rows, shell.Seconds/ex.Seconds, float64(ex.Bytes)/float64(shell.Bytes), ex.Seconds/floor.Seconds)
+	}
+}

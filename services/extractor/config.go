@@ -1,0 +1,68 @@
+package extractor
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"sinp.occitanie.fr/sevenz"
+)
+
+// Config is the extractor's part of the environment.
+type Config struct {
+	// Staging area the requesters cannot reach; default <data dir>/staging.
+	StagingDir string `env:"SINP_STAGING_DIR"`
+	// Off-peak window ("always" or "HH:MM-HH:MM") in WindowZone.
+	Window     string `env:"SINP_EXTRACT_WINDOW" default:"always"`
+	WindowZone string `env:"SINP_EXTRACT_WINDOW_ZONE" default:"Europe/Paris"`
+	// Extractions running at once in this process.
+	Concurrency int `env:"SINP_EXTRACT_CONCURRENCY" default:"1"`
+	// Attempts before a run is declared failed.
+	MaxAttempts int `env:"SINP_EXTRACT_MAX_ATTEMPTS" default:"3"`
+	// How long a worker's claim on a run lasts without renewal.
+	Lease time.Duration `env:"SINP_EXTRACT_LEASE" default:"1m"`
+	// How often ExtractionProgress is published during a run.
+	ProgressEvery time.Duration `env:"SINP_EXTRACT_PROGRESS_EVERY" default:"5s"`
+	Codec         string        `env:"SINP_EXTRACT_CODEC" default:"lzma2"`
+	Level         int           `env:"SINP_EXTRACT_LEVEL" default:"0"`
+	// Memory each open CSV partition may hold while compressing.
+	BlockSize int `env:"SINP_EXTRACT_BLOCK_SIZE" default:"1048576"`
+	// A file holding the password that encrypts F2 archives (empty: none).
+	F2PasswordFile string `env:"SINP_F2_PASSWORD_FILE"`
+}
+
+// Validate checks the values; errors name the variable.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Concurrency < 1 {
+		errs = append(errs, errors.New("SINP_EXTRACT_CONCURRENCY: must be at least 1"))
+	}
+	if c.MaxAttempts < 1 {
+		errs = append(errs, errors.New("SINP_EXTRACT_MAX_ATTEMPTS: must be at least 1"))
+	}
+	if c.Lease < time.Second {
+		errs = append(errs, errors.New("SINP_EXTRACT_LEASE: must be at least 1s"))
+	}
+	if c.ProgressEvery <= 0 {
+		errs = append(errs, errors.New("SINP_EXTRACT_PROGRESS_EVERY: must be positive"))
+	}
+	if _, err := sevenz.ParseCodec(c.Codec); err != nil {
+		errs = append(errs, fmt.Errorf("SINP_EXTRACT_CODEC: %w", err))
+	}
+	if _, err := time.LoadLocation(c.WindowZone); err != nil {
+		errs = append(errs, fmt.Errorf("SINP_EXTRACT_WINDOW_ZONE: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// password reads the F2 password file.
+func (c *Config) password() (string, error) {
+	if c.F2PasswordFile == "" {
+		return "", nil
+	}
+	p, err := sevenz.PasswordFromFile(c.F2PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("SINP_F2_PASSWORD_FILE: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,100 @@
+package extraction
+
+import (
+	"fmt"
+	"strings"
+
+	"sinp.occitanie.fr/observations/source"
+)
+
+// routing columns precede the exported ones in each COPY record.
+const (
+	fieldPole = iota
+	fieldType
+	routingFields
+)
+
+// layout locates the fields the pipeline reads or rewrites in a record
+// (indexes into the record's fields, routing columns included).
+type layout struct {
+	exported                             []source.Column
+	sensi, dsPub, nivPrecis              int
+	communes, mailles, depts, espaces    int
+	dataset, nature, precision, floutage int
+	geom                                 int
+	precise                              []int
+	coded                                []int // columns with a nomenclature
+	fields                               int
+}
+
+func newLayout() (*layout, error) {
+	l := &layout{exported: source.Exported()}
+	at := map[string]int{}
+	for i, c := range l.exported {
+		at[c.View] = routingFields + i
+		if c.Precise {
+			l.precise = append(l.precise, routingFields+i)
+		}
+		if c.Nomenclature != "" {
+			l.coded = append(l.coded, routingFields+i)
+		}
+	}
+	l.fields = routingFields + len(l.exported)
+	for _, f := range []struct {
+		dst  *int
+		view string
+	}{
+		{&l.sensi, "sensi_niveau"}, {&l.dsPub, "ds_publique"}, {&l.nivPrecis, "diffusion_niveau_precision"},
+		{&l.communes, "communes"}, {&l.mailles, "mailles10"}, {&l.depts, "departements"}, {&l.espaces, "espaces_naturels"},
+		{&l.dataset, "jdd_id"}, {&l.nature, "nature_objet_geo"}, {&l.precision, "precision_geometrie"},
+		{&l.floutage, "dee_floutage"}, {&l.geom, "geom"},
+	} {
+		i, ok := at[f.view]
+		if !ok {
+			return nil, fmt.Errorf("extraction: the source catalogue has no exported column %s", f.view)
+		}
+		*f.dst = i
+	}
+	return l, nil
+}
+
+// header is the CSV header line.
+func (l *layout) header() []byte {
+	names := make([]string, len(l.exported))
+	for i, c := range l.exported {
+		names[i] = c.CSV
+	}
+	return []byte(strings.Join(names, ";") + "\n")
+}
+
+// csvt is the GDAL column-type sidecar.
+func (l *layout) csvt() []byte {
+	types := make([]string, len(l.exported))
+	for i, c := range l.exported {
+		types[i] = `"` + c.Type.CSVT() + `"`
+	}
+	return []byte(strings.Join(types, ",") + "\n")
+}
+
+// selectList is the COPY select list: routing columns, then each exported
+// column formatted as the CSV wants it.
+func (l *layout) selectList(alias string) string {
+	cols := []string{alias + ".pole", alias + ".type_geometrie"}
+	for _, c := range l.exported {
+		col := alias + "." + c.View
+		switch c.Type {
+		case source.StringList:
+			col = "array_to_string(" + col + ", '|')"
+		case source.DateTime:
+			col = "to_char(" + col + ` AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')`
+		case source.WKT:
+			col = "ST_AsText(" + col + ")"
+		}
+		cols = append(cols, col)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// Lambert93PRJ is EPSG:2154 as ESRI WKT on one line: GDAL reads it from a
+// .prj beside a CSV (GeoCSV); a multi-line file is ignored.
+const Lambert93PRJ = `PROJCS["RGF_1993_Lambert_93",GEOGCS["GCS_RGF_1993",DATUM["D_RGF_1993",SPHEROID["GRS_1980",6378137.0,298.257222101]],PRIMEM["Greenwich",0.0],UNIT["Degree",0.0174532925199433]],PROJECTION["Lambert_Conformal_Conic"],PARAMETER["False_Easting",700000.0],PARAMETER["False_Northing",6600000.0],PARAMETER["Central_Meridian",3.0],PARAMETER["Standard_Parallel_1",49.0],PARAMETER["Standard_Parallel_2",44.0],PARAMETER["Latitude_Of_Origin",46.5],UNIT["Meter",1.0]]`

@@ -1,0 +1,307 @@
+package extraction
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"sinp.occitanie.fr/sevenz"
+)
+
+// Names of the files every archive holds besides the partitions.
+const (
+	ReadmeName     = "LISEZMOI.txt"
+	DescriptorName = "descripteur.csv"
+	MetadataDir    = "metadonnees"
+)
+
+// PackOptions choose how archives are compressed.
+type PackOptions struct {
+	Codec sevenz.Codec
+	Level int
+	// BlockSize bounds the memory of each open partition (see sevenz).
+	BlockSize int
+	// F2Password, when set, encrypts F2 archives (content and names).
+	F2Password string
+	// Concurrency is the compressing goroutines per archive (0: GOMAXPROCS).
+	Concurrency int
+}
+
+// outputs are the archives of one run, written while rows stream.
+type outputs struct {
+	spec     Spec
+	l        *layout
+	dir      string
+	opts     PackOptions
+	archives map[DeliverableKey]*archive
+	order    []*archive
+	last     *partition
+}
+
+// archive is one deliverable being written.
+type archive struct {
+	key      DeliverableKey
+	name     string
+	path     string
+	file     *os.File
+	w        *sevenz.Writer
+	readme   io.WriteCloser
+	desc     io.WriteCloser
+	parts    map[Key]*partition
+	order    []*partition
+	codes    []map[string]struct{} // per coded column of the layout
+	datasets map[string]struct{}
+	rows     int64
+	closed   bool // partitions closed
+}
+
+// partition is one CSV file being written.
+type partition struct {
+	key     Key
+	archive *archive
+	entry   io.WriteCloser
+	w       *bufio.Writer
+	rows    int64
+	bytes   int64
+}
+
+func newOutputs(spec Spec, l *layout, dir string, opts PackOptions) *outputs {
+	return &outputs{spec: spec, l: l, dir: dir, opts: opts, archives: map[DeliverableKey]*archive{}}
+}
+
+func (o *outputs) header(name string) *sevenz.FileHeader {
+	return &sevenz.FileHeader{Name: name, Modified: o.spec.Stamp, Mode: 0o644}
+}
+
+// archiveFor opens the deliverable's archive on first use.
+func (o *outputs) archiveFor(d DeliverableKey) (*archive, error) {
+	if a, ok := o.archives[d]; ok {
+		return a, nil
+	}
+	a := &archive{
+		key:      d,
+		name:     d.ArchiveName(o.spec.Reference),
+		parts:    map[Key]*partition{},
+		codes:    make([]map[string]struct{}, len(o.l.coded)),
+		datasets: map[string]struct{}{},
+	}
+	for i := range a.codes {
+		a.codes[i] = map[string]struct{}{}
+	}
+	a.path = filepath.Join(o.dir, a.name)
+	f, err := os.Create(a.path)
+	if err != nil {
+		return nil, fmt.Errorf("extraction: %w", err)
+	}
+	a.file = f
+	opts := sevenz.Options{Codec: o.opts.Codec, Level: o.opts.Level, BlockSize: o.opts.BlockSize,
+		TempDir: o.dir, Concurrency: o.opts.Concurrency}
+	if d.File == F2 && o.opts.F2Password != "" {
+		opts.Password = o.opts.F2Password
+		// Salt and IVs derived from the deliverable: a repeated run gives
+		// the same bytes.
+		opts.Rand = newDeterministicRand(d.ID(o.spec.Reference))
+	}
+	a.w, err = sevenz.NewWriter(f, opts)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("extraction: %w", err)
+	}
+	// The readme and descriptor come first in the listing; they are
+	// written when the rows are all in.
+	if a.readme, err = a.w.Create(o.header(ReadmeName)); err != nil {
+		return nil, err
+	}
+	if a.desc, err = a.w.Create(o.header(DescriptorName)); err != nil {
+		return nil, err
+	}
+	o.archives[d] = a
+	o.order = append(o.order, a)
+	return a, nil
+}
+
+// partitionFor opens the partition's CSV (with its header and sidecars) on
+// first use.
+func (o *outputs) partitionFor(k Key) (*partition, error) {
+	if o.last != nil && o.last.key == k {
+		return o.last, nil
+	}
+	a, err := o.archiveFor(k.Deliverable())
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := a.parts[k]; ok {
+		o.last = p
+		return p, nil
+	}
+	name := k.Name()
+	entry, err := a.w.Create(o.header(name))
+	if err != nil {
+		return nil, err
+	}
+	p := &partition{key: k, archive: a, entry: entry, w: bufio.NewWriterSize(entry, 64<<10)}
+	h := o.l.header()
+	if _, err := p.w.Write(h); err != nil {
+		return nil, err
+	}
+	p.bytes = int64(len(h))
+	base := name[:len(name)-len(".csv")]
+	for _, side := range []struct {
+		ext  string
+		data []byte
+	}{{".csvt", o.l.csvt()}, {".prj", []byte(Lambert93PRJ + "\n")}} {
+		if err := writeEntry(a.w, o.header(base+side.ext), side.data); err != nil {
+			return nil, err
+		}
+	}
+	a.parts[k] = p
+	a.order = append(a.order, p)
+	o.last = p
+	return p, nil
+}
+
+// write appends one row (exported fields, CSV-encoded) to a partition and
+// notes the codes and dataset it carries. fields are the row's fields with
+// the routing ones in front.
+func (o *outputs) write(k Key, row []byte, fields [][]byte, l *layout) error {
+	p, err := o.partitionFor(k)
+	if err != nil {
+		return err
+	}
+	if _, err := p.w.Write(row); err != nil {
+		return err
+	}
+	if err := p.w.WriteByte('\n'); err != nil {
+		return err
+	}
+	p.rows++
+	p.bytes += int64(len(row)) + 1
+	a := p.archive
+	a.rows++
+	for ci, idx := range l.coded {
+		v := unquote(fields[idx])
+		if len(v) == 0 {
+			continue
+		}
+		if _, ok := a.codes[ci][string(v)]; !ok {
+			a.codes[ci][string(v)] = struct{}{}
+		}
+	}
+	if ds := unquote(fields[l.dataset]); len(ds) > 0 {
+		if _, ok := a.datasets[string(ds)]; !ok {
+			a.datasets[string(ds)] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// closePartitions ends every CSV entry.
+func (a *archive) closePartitions() error {
+	if a.closed {
+		return nil
+	}
+	a.closed = true
+	for _, p := range a.order {
+		if err := p.w.Flush(); err != nil {
+			return err
+		}
+		if err := p.entry.Close(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish writes the closing files and the archive's header.
+func (a *archive) finish(readme, descriptor []byte, sheets []Sheet, stamp time.Time) error {
+	if err := a.closePartitions(); err != nil {
+		return err
+	}
+	for _, w := range []struct {
+		wc   io.WriteCloser
+		data []byte
+	}{{a.readme, readme}, {a.desc, descriptor}} {
+		if _, err := w.wc.Write(w.data); err != nil {
+			return err
+		}
+		if err := w.wc.Close(); err != nil {
+			return err
+		}
+	}
+	slices.SortFunc(sheets, func(x, y Sheet) int { return strings.Compare(x.Name, y.Name) })
+	for _, s := range sheets {
+		h := &sevenz.FileHeader{Name: MetadataDir + "/" + s.Name, Modified: stamp, Mode: 0o644}
+		if err := writeEntry(a.w, h, s.Text); err != nil {
+			return err
+		}
+	}
+	if err := a.w.Close(); err != nil {
+		return err
+	}
+	if err := a.file.Sync(); err != nil {
+		return err
+	}
+	return a.file.Close()
+}
+
+func writeEntry(w *sevenz.Writer, h *sevenz.FileHeader, b []byte) error {
+	e, err := w.Create(h)
+	if err != nil {
+		return err
+	}
+	if _, err := e.Write(b); err != nil {
+		return err
+	}
+	return e.Close()
+}
+
+// abort releases everything after a failure; the files stay in the run's
+// temporary directory, which the caller removes.
+func (o *outputs) abort() {
+	for _, a := range o.order {
+		if a.w != nil {
+			_ = a.w.Close()
+		}
+		if a.file != nil {
+			_ = a.file.Close()
+		}
+	}
+}
+
+// deterministicRand is a reproducible stream (SHA-256 in counter mode) for
+// the salt and IVs of encrypted archives: the same deliverable always gets
+// the same bytes. The secret is the password, not the salt.
+type deterministicRand struct {
+	seed    [32]byte
+	counter uint64
+	buf     []byte
+}
+
+func newDeterministicRand(seed string) *deterministicRand {
+	return &deterministicRand{seed: sha256.Sum256([]byte(seed))}
+}
+
+func (d *deterministicRand) Read(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		if len(d.buf) == 0 {
+			var block [40]byte
+			copy(block[:], d.seed[:])
+			binary.LittleEndian.PutUint64(block[32:], d.counter)
+			d.counter++
+			sum := sha256.Sum256(block[:])
+			d.buf = sum[:]
+		}
+		k := copy(p[n:], d.buf)
+		d.buf = d.buf[k:]
+		n += k
+	}
+	return n, nil
+}

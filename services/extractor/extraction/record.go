@@ -1,0 +1,122 @@
+package extraction
+
+import "bytes"
+
+// records splits the COPY ... (FORMAT csv) stream PostgreSQL sends into
+// records and hands each to handle. PostgreSQL sends one row per CopyData
+// message, so a Write usually holds exactly one record and nothing is
+// copied; a record split across writes (or a newline inside a quoted field)
+// is reassembled.
+type records struct {
+	buf    []byte
+	handle func(rec []byte) error
+}
+
+func (r *records) Write(p []byte) (int, error) {
+	if len(r.buf) == 0 {
+		n, err := r.consume(p)
+		if err != nil {
+			return 0, err
+		}
+		r.buf = append(r.buf, p[n:]...)
+		return len(p), nil
+	}
+	r.buf = append(r.buf, p...)
+	n, err := r.consume(r.buf)
+	if err != nil {
+		return 0, err
+	}
+	r.buf = r.buf[:copy(r.buf, r.buf[n:])]
+	return len(p), nil
+}
+
+// consume handles the complete records at the start of b and returns how
+// many bytes they took.
+func (r *records) consume(b []byte) (int, error) {
+	start, from := 0, 0
+	quotes := 0
+	for {
+		nl := bytes.IndexByte(b[from:], '\n')
+		if nl < 0 {
+			return start, nil
+		}
+		nl += from
+		quotes += bytes.Count(b[from:nl], []byte{'"'})
+		if quotes%2 == 1 { // the newline is inside a quoted field
+			from = nl + 1
+			continue
+		}
+		if err := r.handle(b[start:nl]); err != nil {
+			return start, err
+		}
+		start, from, quotes = nl+1, nl+1, 0
+	}
+}
+
+// flush reports a truncated last record.
+func (r *records) flush() error {
+	if len(r.buf) == 0 {
+		return nil
+	}
+	return r.handle(r.buf)
+}
+
+// splitFields cuts a CSV record at the separators outside quotes. Fields
+// keep their quoting: joined back with ';' they give the same CSV.
+func splitFields(rec []byte, fields [][]byte) [][]byte {
+	fields = fields[:0]
+	start := 0
+	inQuotes := false
+	for i, c := range rec {
+		switch {
+		case c == '"':
+			// A doubled quote flips twice: the parity is what matters.
+			inQuotes = !inQuotes
+		case c == ';' && !inQuotes:
+			fields = append(fields, rec[start:i])
+			start = i + 1
+		}
+	}
+	return append(fields, rec[start:])
+}
+
+// unquote returns the value of a CSV field (quotes removed, doubled quotes
+// undone). Unquoted fields are returned as they are, without copying.
+func unquote(f []byte) []byte {
+	if len(f) < 2 || f[0] != '"' {
+		return f
+	}
+	inner := f[1 : len(f)-1]
+	if bytes.IndexByte(inner, '"') < 0 {
+		return inner
+	}
+	return bytes.ReplaceAll(inner, []byte(`""`), []byte(`"`))
+}
+
+// quote encodes a value as a CSV field, quoting only when needed.
+func quote(v []byte) []byte {
+	if bytes.IndexAny(v, "\";\r\n") < 0 {
+		return v
+	}
+	out := make([]byte, 0, len(v)+2)
+	out = append(out, '"')
+	out = append(out, bytes.ReplaceAll(v, []byte(`"`), []byte(`""`))...)
+	return append(out, '"')
+}
+
+// splitList cuts a '|'-separated list of codes; empty gives none.
+func splitList(f []byte, dst []string) []string {
+	dst = dst[:0]
+	f = unquote(f)
+	if len(f) == 0 {
+		return dst
+	}
+	for {
+		i := bytes.IndexByte(f, '|')
+		if i < 0 {
+			return append(dst, string(f))
+		}
+		dst = append(dst, string(f[:i]))
+		f = f[i+1:]
+	}
+}

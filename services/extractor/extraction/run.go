@@ -1,0 +1,254 @@
+package extraction
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"golang.org/x/sync/errgroup"
+
+	"sinp.occitanie.fr/sevenz"
+)
+
+// ErrBadRequest marks a request the extractor cannot serve whatever the
+// number of attempts (bad perimeter, unknown areas): it fails at once.
+var ErrBadRequest = errors.New("extraction: bad request")
+
+// Options are how a run works, as opposed to what it extracts (Spec).
+type Options struct {
+	DB   *pgxpool.Pool
+	Pack PackOptions
+	// Progress, when set, is called about every ProgressEvery (default 1s)
+	// with the rows read so far and the planner's estimate.
+	Progress      func(rowsRead, estimated int64)
+	ProgressEvery time.Duration
+	// SkipVerify skips reading every archive back before returning (tests
+	// of the pipeline's speed only).
+	SkipVerify bool
+}
+
+// PartitionResult is one CSV written.
+type PartitionResult struct {
+	Key   Key    `json:"key"`
+	Name  string `json:"name"`
+	Rows  int64  `json:"rows"`
+	Bytes int64  `json:"bytes"`
+}
+
+// DeliverableResult is one archive written.
+type DeliverableResult struct {
+	Key         DeliverableKey    `json:"key"`
+	ID          string            `json:"id"`
+	ArchiveName string            `json:"archive"`
+	Path        string            `json:"path"`
+	SHA256      string            `json:"sha256"`
+	Bytes       int64             `json:"bytes"`
+	Rows        int64             `json:"rows"`
+	Encrypted   bool              `json:"encrypted"`
+	Partitions  []PartitionResult `json:"partitions"`
+}
+
+// Result is what a run produced.
+type Result struct {
+	Counts
+	Estimated    int64               `json:"rows_estimated"`
+	Perimeter    string              `json:"perimeter"`
+	Deliverables []DeliverableResult `json:"deliverables"`
+	Elapsed      time.Duration       `json:"elapsed_ns"`
+}
+
+// SensitivePoles are the pôles that have an F2 archive.
+func (r *Result) SensitivePoles() []string {
+	var poles []string
+	for _, d := range r.Deliverables {
+		if d.Key.File == F2 {
+			poles = append(poles, d.Key.Pole)
+		}
+	}
+	return poles
+}
+
+// Extract runs the pipeline for spec and writes the archives into dir,
+// which must exist and belong to this run. The same spec over the same
+// store gives byte-identical archives.
+func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, error) {
+	start := time.Now()
+	if err := spec.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadRequest, err)
+	}
+	l, err := newLayout()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := opt.DB.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("extraction: %w", err)
+	}
+	// The session's temporary tables and settings die with the connection.
+	defer func() {
+		conn.Conn().Close(context.WithoutCancel(ctx))
+		conn.Release()
+	}()
+	sel, err := prepareSelection(ctx, conn.Conn(), spec, l)
+	if err != nil {
+		return nil, err
+	}
+	est, err := estimate(ctx, conn.Conn(), sel.query)
+	if err != nil {
+		return nil, err
+	}
+
+	out := newOutputs(spec, l, dir, opt.Pack)
+	ok := false
+	defer func() {
+		if !ok {
+			out.abort()
+		}
+	}()
+	// The F1 archive exists even when nothing is selected: it says so.
+	if _, err := out.archiveFor(DeliverableKey{File: F1}); err != nil {
+		return nil, err
+	}
+	r := &router{ctx: ctx, spec: spec, l: l, areas: newAreas(opt.DB), out: out, poles: map[string]string{}}
+	var read atomic.Int64
+	stopProgress := startProgress(opt, &read, est)
+	rec := &records{handle: func(b []byte) error {
+		read.Add(1)
+		return r.route(b)
+	}}
+	_, err = conn.Conn().PgConn().CopyTo(ctx, rec, "COPY ("+sel.query+") TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL '')")
+	if err == nil {
+		err = rec.flush()
+	}
+	stopProgress()
+	if err != nil {
+		return nil, fmt.Errorf("extraction: reading the selection: %w", err)
+	}
+
+	res, err := finish(ctx, opt, spec, l, out, sel.perimeter)
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	res.Counts = r.counts
+	res.Estimated = est
+	res.Elapsed = time.Since(start)
+	return res, nil
+}
+
+func startProgress(opt Options, read *atomic.Int64, est int64) func() {
+	if opt.Progress == nil {
+		return func() {}
+	}
+	every := opt.ProgressEvery
+	if every <= 0 {
+		every = time.Second
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				opt.Progress(read.Load(), est)
+				return
+			case <-t.C:
+				opt.Progress(read.Load(), est)
+			}
+		}
+	}()
+	return func() { close(done); wg.Wait() }
+}
+
+// finish writes each archive's closing files, then verifies and hashes the
+// archives in parallel.
+func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs, perimeter string) (*Result, error) {
+	types := map[string]bool{}
+	for _, c := range l.exported {
+		if c.Nomenclature != "" {
+			types[c.Nomenclature] = true
+		}
+	}
+	noms, err := loadNomenclatures(ctx, opt.DB, slices.Sorted(maps.Keys(types)))
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Perimeter: perimeter}
+	for _, a := range out.order {
+		ids := slices.Sorted(maps.Keys(a.datasets))
+		sheets, err := datasetSheets(ctx, opt.DB, ids)
+		if err != nil {
+			return nil, err
+		}
+		// Partitions close before the readme is written: it counts them.
+		if err := a.closePartitions(); err != nil {
+			return nil, err
+		}
+		text := readme(readmeData{Spec: spec, Perimeter: perimeter, Archive: a, Sheets: len(sheets)})
+		if err := a.finish(text, descriptor(l, a, noms), sheets, spec.Stamp); err != nil {
+			return nil, fmt.Errorf("extraction: %s: %w", a.name, err)
+		}
+		d := DeliverableResult{
+			Key: a.key, ID: a.key.ID(spec.Reference), ArchiveName: a.name, Path: a.path, Rows: a.rows,
+			Encrypted: a.key.File == F2 && opt.Pack.F2Password != "",
+		}
+		parts := slices.Clone(a.order)
+		sort.Slice(parts, func(i, j int) bool { return parts[i].key.Name() < parts[j].key.Name() })
+		for _, p := range parts {
+			d.Partitions = append(d.Partitions, PartitionResult{Key: p.key, Name: p.key.Name(), Rows: p.rows, Bytes: p.bytes})
+		}
+		res.Deliverables = append(res.Deliverables, d)
+	}
+	g, _ := errgroup.WithContext(ctx)
+	for i := range res.Deliverables {
+		d := &res.Deliverables[i]
+		g.Go(func() error {
+			if !opt.SkipVerify {
+				password := ""
+				if d.Encrypted {
+					password = opt.Pack.F2Password
+				}
+				if err := sevenz.Verify(d.Path, password); err != nil {
+					return fmt.Errorf("extraction: %s does not read back: %w", d.ArchiveName, err)
+				}
+			}
+			sum, size, err := hashFile(d.Path)
+			d.SHA256, d.Bytes = sum, size
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	sort.Slice(res.Deliverables, func(i, j int) bool { return res.Deliverables[i].ArchiveName < res.Deliverables[j].ArchiveName })
+	return res, nil
+}
+
+func hashFile(path string) (string, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, err
+	}
+	return hex.EncodeToString(h.Sum(nil)), n, nil
+}

@@ -1,0 +1,205 @@
+package extraction
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// sessionSettings make the row order of a repeated run identical (no
+// synchronised scans starting mid-table, no parallel workers interleaving
+// rows) and the text formats fixed.
+var sessionSettings = []string{
+	"SET synchronize_seqscans = off",
+	"SET max_parallel_workers_per_gather = 0",
+	"SET DateStyle = 'ISO, YMD'",
+	"SET TimeZone = 'UTC'",
+	"SET extra_float_digits = 1",
+	"SET jit = off",
+}
+
+// selection is the query of one run, prepared on a dedicated connection
+// (its perimeter lives in session temporary tables).
+type selection struct {
+	query     string
+	perimeter string // for the readme
+}
+
+// prepareSelection sets the session up and builds the query.
+func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout) (*selection, error) {
+	for _, s := range sessionSettings {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return nil, fmt.Errorf("extraction: %s: %w", s, err)
+		}
+	}
+	if _, err := conn.Exec(ctx, `DROP TABLE IF EXISTS pg_temp.extract_perimeter, pg_temp.extract_hit`); err != nil {
+		return nil, err
+	}
+	if spec.PerimeterWKT != "" {
+		var valid bool
+		var reason string
+		err := conn.QueryRow(ctx, `SELECT ST_IsValid(g), ST_IsValidReason(g) FROM (SELECT ST_GeomFromText($1, 2154) AS g) x`,
+			spec.PerimeterWKT).Scan(&valid, &reason)
+		if err != nil {
+			// Only the requester's WKT can make this statement fail.
+			if _, isPG := errors.AsType[*pgconn.PgError](err); isPG {
+				return nil, fmt.Errorf("%w: perimeter: %w", ErrBadRequest, err)
+			}
+			return nil, fmt.Errorf("extraction: perimeter: %w", err)
+		}
+		if !valid {
+			return nil, fmt.Errorf("%w: perimeter: invalid geometry: %s", ErrBadRequest, reason)
+		}
+		if _, err := conn.Exec(ctx, `CREATE TEMP TABLE extract_perimeter AS SELECT ST_GeomFromText($1, 2154) AS geom`, spec.PerimeterWKT); err != nil {
+			return nil, fmt.Errorf("extraction: perimeter: %w", err)
+		}
+	} else {
+		kinds, codes := make([]string, len(spec.Areas)), make([]string, len(spec.Areas))
+		for i, a := range spec.Areas {
+			kinds[i], codes[i] = a.Kind, a.Code
+		}
+		if _, err := conn.Exec(ctx, `CREATE TEMP TABLE extract_perimeter AS
+			SELECT ST_Union(a.geom) AS geom FROM oc_dat.v_extract_area a
+			JOIN unnest($1::text[], $2::text[]) AS w(kind, code) ON w.kind = a.kind AND w.code = a.code`, kinds, codes); err != nil {
+			return nil, fmt.Errorf("extraction: perimeter from areas: %w", err)
+		}
+		var found int
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM oc_dat.v_extract_area a
+			JOIN unnest($1::text[], $2::text[]) AS w(kind, code) ON w.kind = a.kind AND w.code = a.code`, kinds, codes).Scan(&found); err != nil {
+			return nil, err
+		}
+		if found != len(spec.Areas) {
+			return nil, fmt.Errorf("%w: perimeter: %d of the %d areas listed are unknown to the store", ErrBadRequest, len(spec.Areas)-found, len(spec.Areas))
+		}
+	}
+	// The objects whose interior meets the perimeter's select the
+	// observations attached to them (a neighbour that only shares a border
+	// with the perimeter does not).
+	if _, err := conn.Exec(ctx, `CREATE TEMP TABLE extract_hit AS
+		SELECT a.kind, array_agg(a.code ORDER BY a.code) AS codes
+		FROM oc_dat.v_extract_area a, pg_temp.extract_perimeter p
+		WHERE ST_Intersects(a.geom, p.geom) AND ST_Relate(a.geom, p.geom, 'T********') GROUP BY a.kind`); err != nil {
+		return nil, fmt.Errorf("extraction: objects in the perimeter: %w", err)
+	}
+
+	var summary string
+	if err := conn.QueryRow(ctx, `SELECT format('%s km², emprise %s (EPSG:2154)',
+			round((ST_Area(geom) / 1e6)::numeric, 1), replace(ST_AsText(ST_Envelope(geom)), 'POLYGON', ''))
+		FROM pg_temp.extract_perimeter`).Scan(&summary); err != nil {
+		return nil, fmt.Errorf("extraction: perimeter: %w", err)
+	}
+	if len(spec.Areas) > 0 {
+		var names []string
+		for _, a := range spec.Areas {
+			names = append(names, a.Kind+" "+a.Code)
+		}
+		summary = strings.Join(names, ", ") + " — " + summary
+	}
+
+	filters := filterSQL(spec)
+	list := l.selectList("s")
+	var geoSel string
+	if spec.Buffer {
+		// ST_DWithin with a per-row distance cannot use the index alone: the
+		// bounding-box test with the largest precision does.
+		var maxPrec float64
+		if err := conn.QueryRow(ctx, `SELECT coalesce(max(precision_geometrie), 0) FROM oc_dat.v_extract_source`).Scan(&maxPrec); err != nil {
+			return nil, fmt.Errorf("extraction: largest precision: %w", err)
+		}
+		geoSel = fmt.Sprintf(`s.geom && ST_Expand(p.geom, %s) AND ST_DWithin(s.geom, p.geom, coalesce(s.precision_geometrie, 0))`,
+			strconv.FormatFloat(maxPrec, 'f', -1, 64))
+	} else {
+		geoSel = `ST_Intersects(s.geom, p.geom)`
+	}
+	var attached []string
+	for _, k := range []struct{ kind, col string }{
+		{KindCommune, "communes"}, {KindMaille10, "mailles10"}, {KindDepartement, "departements"}, {"espace_naturel", "espaces_naturels"},
+	} {
+		attached = append(attached, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && (SELECT codes FROM pg_temp.extract_hit WHERE kind = '%s'))`,
+			k.kind, k.col, k.kind))
+	}
+	query := fmt.Sprintf(`SELECT %s FROM oc_dat.v_extract_source s, pg_temp.extract_perimeter p WHERE %s%s
+UNION ALL
+SELECT %s FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND (%s)%s`,
+		list, geoSel, filters, list, strings.Join(attached, " OR "), filters)
+	return &selection{query: query, perimeter: summary}, nil
+}
+
+// filterSQL inlines the taxonomic and period filters (COPY takes no
+// parameters; every value was validated by Spec.Validate).
+func filterSQL(spec Spec) string {
+	var b strings.Builder
+	if len(spec.Poles) > 0 {
+		b.WriteString(" AND s.pole IN (")
+		for i, p := range spec.Poles {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("'" + strings.ReplaceAll(p, "'", "''") + "'")
+		}
+		b.WriteString(")")
+	}
+	if len(spec.CdRefs) > 0 {
+		b.WriteString(" AND s.cd_ref IN (")
+		for i, c := range spec.CdRefs {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.FormatInt(c, 10))
+		}
+		b.WriteString(")")
+	}
+	if spec.From != "" {
+		b.WriteString(" AND coalesce(s.date_fin, s.date_debut) >= DATE '" + spec.From + "'")
+	}
+	if spec.To != "" {
+		b.WriteString(" AND s.date_debut <= DATE '" + spec.To + "'")
+	}
+	return b.String()
+}
+
+// estimate asks the planner how many rows the selection will give.
+func estimate(ctx context.Context, conn *pgx.Conn, query string) (int64, error) {
+	var raw []byte
+	if err := conn.QueryRow(ctx, "EXPLAIN (FORMAT JSON) "+query).Scan(&raw); err != nil {
+		return 0, fmt.Errorf("extraction: estimate: %w", err)
+	}
+	var plan []struct {
+		Plan struct {
+			Rows float64 `json:"Plan Rows"`
+		} `json:"Plan"`
+	}
+	if err := json.Unmarshal(raw, &plan); err != nil || len(plan) == 0 {
+		return 0, fmt.Errorf("extraction: estimate: %v", err)
+	}
+	return int64(plan[0].Plan.Rows), nil
+}
+
+// ShellQuery is the selection of an areas perimeter as one line of SQL
+// without parameters: the exported columns, formatted as the extractor
+// writes them, of the same rows. It is what the platform's former shell
+// procedure ran through psql \copy, kept to benchmark the extractor against.
+func ShellQuery(areas []AreaRef) string {
+	l, _ := newLayout()
+	var refs []string
+	for _, a := range areas {
+		refs = append(refs, fmt.Sprintf("('%s','%s')", a.Kind, a.Code))
+	}
+	list := strings.TrimPrefix(l.selectList("s"), "s.pole, s.type_geometrie, ")
+	perimeter := `(SELECT ST_Union(geom) FROM oc_dat.v_extract_area WHERE (kind, code) IN (` + strings.Join(refs, ",") + `))`
+	var attached []string
+	for _, k := range []struct{ kind, col string }{
+		{KindCommune, "communes"}, {KindMaille10, "mailles10"}, {KindDepartement, "departements"}, {"espace_naturel", "espaces_naturels"},
+	} {
+		attached = append(attached, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && (SELECT array_agg(a.code) FROM oc_dat.v_extract_area a, p WHERE a.kind = '%s' AND ST_Intersects(a.geom, p.geom) AND ST_Relate(a.geom, p.geom, 'T********')))`,
+			k.kind, k.col, k.kind))
+	}
+	return fmt.Sprintf(`WITH p AS MATERIALIZED (SELECT %s AS geom) SELECT %s FROM oc_dat.v_extract_source s, p WHERE ST_Intersects(s.geom, p.geom) UNION ALL SELECT %s FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND (%s)`,
+		perimeter, list, list, strings.Join(attached, " OR "))
+}
