@@ -19,7 +19,7 @@ type areas struct {
 
 func newAreas(db *pgxpool.Pool) *areas { return &areas{db: db, wkt: map[AreaRef][]byte{}} }
 
-// WKT returns the object's geometry, or ok false when the store does not
+// WKT returns the object's geometry as a CSV field, or ok false when the store does not
 // know it (the row is then withheld rather than shown unblurred).
 func (a *areas) WKT(ctx context.Context, ref AreaRef) ([]byte, bool, error) {
 	if w, ok := a.wkt[ref]; ok {
@@ -35,6 +35,8 @@ func (a *areas) WKT(ctx context.Context, ref AreaRef) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, fmt.Errorf("extraction: geometry of %s %s: %w", ref.Kind, ref.Code, err)
 	}
-	a.wkt[ref] = []byte(w)
+	// Stored CSV-encoded: WKT needs no quoting, but a store could hold
+	// anything.
+	a.wkt[ref] = quote([]byte(w))
 	return a.wkt[ref], true, nil
 }

@@ -25,6 +25,9 @@ type layout struct {
 	precise                              []int
 	coded                                []int // columns with a nomenclature
 	fields                               int
+	// routing is how many leading fields placing a row and counting its
+	// codes needs; rows written as they are need no more to be split.
+	routing int
 }
 
 func newLayout() (*layout, error) {
@@ -54,6 +57,13 @@ func newLayout() (*layout, error) {
 			return nil, fmt.Errorf("extraction: the source catalogue has no exported column %s", f.view)
 		}
 		*f.dst = i
+		if f.view != "geom" && f.view != "espaces_naturels" && f.view != "precision_geometrie" &&
+			f.view != "nature_objet_geo" && f.view != "dee_floutage" {
+			l.routing = max(l.routing, i+1)
+		}
+	}
+	for _, i := range l.coded {
+		l.routing = max(l.routing, i+1)
 	}
 	return l, nil
 }

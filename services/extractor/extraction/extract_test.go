@@ -115,12 +115,12 @@ type truth struct {
 
 // expected selects, independently of the extractor's query, the
 // observations of a perimeter (geometry intersecting it, or attached to an
-// object whose interior meets it).
+// object reaching more than a metre inside it).
 func expected(t *testing.T, db *pgxpool.Pool, perimeter string) map[string]truth {
 	t.Helper()
 	rows, err := db.Query(context.Background(), `
 		WITH p AS (SELECT ST_GeomFromText($1, 2154) AS g),
-		hit AS (SELECT a.kind, a.code FROM oc_dat.v_extract_area a, p WHERE ST_Relate(a.geom, p.g, 'T********'))
+		hit AS (SELECT a.kind, a.code FROM oc_dat.v_extract_area a, p WHERE ST_Intersects(a.geom, ST_Buffer(p.g, -1)))
 		SELECT s.id_sinp_occtax::text, s.pole, s.type_geometrie, s.sensi_niveau::text, s.ds_publique,
 		       coalesce(s.diffusion_niveau_precision, ''), s.communes, s.mailles10, s.departements, coalesce(ST_AsText(s.geom), '')
 		FROM oc_dat.v_extract_source s, p

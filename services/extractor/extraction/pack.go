@@ -167,34 +167,58 @@ func (o *outputs) partitionFor(k Key) (*partition, error) {
 	return p, nil
 }
 
-// write appends one row (exported fields, CSV-encoded) to a partition and
-// notes the codes and dataset it carries. fields are the row's fields with
-// the routing ones in front.
-func (o *outputs) write(k Key, row []byte, fields [][]byte, l *layout) error {
+// write appends one row to a partition and notes the codes and dataset it
+// carries. fields are the row's fields, routing ones in front. The row is
+// body as it is when edits is empty, else fields[routingFields:] joined with
+// the edits applied (edits sorted by field, values CSV-encoded).
+func (o *outputs) write(k Key, body []byte, fields [][]byte, edits []edit) error {
 	p, err := o.partitionFor(k)
 	if err != nil {
 		return err
 	}
-	if _, err := p.w.Write(row); err != nil {
-		return err
+	n := 0
+	if len(edits) == 0 {
+		n, _ = p.w.Write(body)
+	} else {
+		e := 0
+		for i := routingFields; i < len(fields); i++ {
+			if i > routingFields {
+				_ = p.w.WriteByte(';')
+				n++
+			}
+			v := fields[i]
+			if e < len(edits) && edits[e].field == i {
+				v = edits[e].value
+				e++
+			}
+			m, _ := p.w.Write(v)
+			n += m
+		}
 	}
 	if err := p.w.WriteByte('\n'); err != nil {
 		return err
 	}
 	p.rows++
-	p.bytes += int64(len(row)) + 1
+	p.bytes += int64(n) + 1
 	a := p.archive
 	a.rows++
-	for ci, idx := range l.coded {
-		v := unquote(fields[idx])
-		if len(v) == 0 {
+	e := 0
+	for ci, idx := range o.l.coded {
+		v := fields[idx]
+		for e < len(edits) && edits[e].field < idx {
+			e++
+		}
+		if e < len(edits) && edits[e].field == idx {
+			v = edits[e].value
+		}
+		if v = unquote(v); len(v) == 0 {
 			continue
 		}
 		if _, ok := a.codes[ci][string(v)]; !ok {
 			a.codes[ci][string(v)] = struct{}{}
 		}
 	}
-	if ds := unquote(fields[l.dataset]); len(ds) > 0 {
+	if ds := unquote(fields[o.l.dataset]); len(ds) > 0 {
 		if _, ok := a.datasets[string(ds)]; !ok {
 			a.datasets[string(ds)] = struct{}{}
 		}

@@ -64,6 +64,12 @@ func (r *records) flush() error {
 // splitFields cuts a CSV record at the separators outside quotes. Fields
 // keep their quoting: joined back with ';' they give the same CSV.
 func splitFields(rec []byte, fields [][]byte) [][]byte {
+	return splitFieldsN(rec, fields, -1)
+}
+
+// splitFieldsN is splitFields stopping after n-1 cuts (n < 0: no limit): the
+// last field then holds the rest of the record, unsplit.
+func splitFieldsN(rec []byte, fields [][]byte, n int) [][]byte {
 	fields = fields[:0]
 	start := 0
 	inQuotes := false
@@ -73,6 +79,9 @@ func splitFields(rec []byte, fields [][]byte) [][]byte {
 			// A doubled quote flips twice: the parity is what matters.
 			inQuotes = !inQuotes
 		case c == ';' && !inQuotes:
+			if len(fields) == n-1 {
+				return append(fields, rec[start:])
+			}
 			fields = append(fields, rec[start:i])
 			start = i + 1
 		}

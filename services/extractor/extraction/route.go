@@ -1,9 +1,9 @@
 package extraction
 
 import (
-	"bytes"
 	"context"
 	"fmt"
+	"slices"
 )
 
 // router places each record in its partitions: the F1 partition as it is
@@ -15,9 +15,11 @@ type router struct {
 	areas  *areas
 	out    *outputs
 	fields [][]byte
-	edit   [][]byte
+	full   [][]byte
+	edits  []edit
 	lists  [3][]string
 	poles  map[string]string // interned pôle codes
+	first  bool              // the first record has been checked whole
 
 	counts Counts
 }
@@ -35,10 +37,16 @@ type Counts struct {
 	Withheld int64 `json:"rows_withheld"`
 }
 
+// edit replaces one field of a row (value already CSV-encoded; nil empties
+// it).
+type edit struct {
+	field int
+	value []byte
+}
+
 var (
 	inventoriel = []byte("In")
 	oui         = []byte("OUI")
-	pipeSep     = []byte("|")
 )
 
 func levelOf(sensi, dsPub, niv []byte) Level {
@@ -46,11 +54,15 @@ func levelOf(sensi, dsPub, niv []byte) Level {
 }
 
 func (r *router) route(rec []byte) error {
-	r.fields = splitFields(rec, r.fields)
-	f := r.fields
-	if len(f) != r.l.fields {
-		return fmt.Errorf("extraction: a record has %d fields, want %d: %.200q", len(f), r.l.fields, rec)
+	if !r.first {
+		// The select list is ours: checking its shape once is enough.
+		if n := len(splitFields(rec, nil)); n != r.l.fields {
+			return fmt.Errorf("extraction: a record has %d fields, want %d: %.200q", n, r.l.fields, rec)
+		}
+		r.first = true
 	}
+	r.fields = splitFieldsN(rec, r.fields, r.l.routing+1)
+	f := r.fields
 	r.counts.Selected++
 	pole, ok := r.poles[string(f[fieldPole])]
 	if !ok {
@@ -76,26 +88,34 @@ func (r *router) route(rec []byte) error {
 			}
 		}
 	}
+	write := func(k Key) error {
+		if attachedWKT == nil {
+			return r.out.write(k, body, f, nil)
+		}
+		r.full = splitFields(rec, r.full)
+		return r.out.write(k, nil, r.full, []edit{{r.l.geom, attachedWKT}})
+	}
 
 	inAny := false
 	if place.F1 {
-		written, err := r.writeF1(f, pole, viewType, attached, place, body, attachedWKT)
+		var err error
+		if place.Blur == Precise {
+			err = write(r.key(F1, pole, viewType))
+			inAny = err == nil
+			if inAny {
+				r.counts.F1++
+			}
+		} else {
+			inAny, err = r.writeBlurred(rec, pole, viewType, attached, place)
+		}
 		if err != nil {
 			return err
 		}
-		inAny = written
 	} else {
 		r.counts.WithheldF1++
 	}
 	if place.F2 {
-		k := r.key(F2, pole, viewType)
-		var err error
-		if attachedWKT != nil {
-			err = r.out.write(k, r.rebuild(f, map[int][]byte{r.l.geom: attachedWKT}), f, r.l)
-		} else {
-			err = r.out.write(k, body, f, r.l)
-		}
-		if err != nil {
+		if err := write(r.key(F2, pole, viewType)); err != nil {
 			return err
 		}
 		r.counts.F2++
@@ -107,22 +127,11 @@ func (r *router) route(rec []byte) error {
 	return nil
 }
 
-func (r *router) writeF1(f [][]byte, pole, viewType string, attached bool, place Placement, body, attachedWKT []byte) (bool, error) {
-	if place.Blur == Precise {
-		k := r.key(F1, pole, viewType)
-		var err error
-		if attachedWKT != nil {
-			err = r.out.write(k, r.rebuild(f, map[int][]byte{r.l.geom: attachedWKT}), f, r.l)
-		} else {
-			err = r.out.write(k, body, f, r.l)
-		}
-		if err == nil {
-			r.counts.F1++
-		}
-		return err == nil, err
-	}
-
-	c := r.containment(f)
+// writeBlurred writes a sensitive row to F1 with the geometry of its
+// blurring object, the precise fields emptied and codes no finer than the
+// object.
+func (r *router) writeBlurred(rec []byte, pole, viewType string, attached bool, place Placement) (bool, error) {
+	c := r.containment(r.fields)
 	ref, ok := BlurObject(place.Blur, c)
 	if !ok {
 		r.counts.WithheldF1++
@@ -141,28 +150,39 @@ func (r *router) writeF1(f [][]byte, pole, viewType string, attached bool, place
 		geom = w
 	}
 	codes := ref.Codes(c)
-	edits := map[int][]byte{
-		r.l.geom:      geom,
-		r.l.precision: nil,
-		r.l.nature:    inventoriel,
-		r.l.floutage:  oui,
-		r.l.communes:  bytes.Join(byteList(codes.Communes), pipeSep),
-		r.l.mailles:   bytes.Join(byteList(codes.Mailles10), pipeSep),
-		r.l.depts:     bytes.Join(byteList(codes.Departements), pipeSep),
-		r.l.espaces:   nil,
-	}
+	e := append(r.edits[:0],
+		edit{r.l.geom, geom},
+		edit{r.l.precision, nil},
+		edit{r.l.nature, inventoriel},
+		edit{r.l.floutage, oui},
+		edit{r.l.communes, joinCodes(codes.Communes)},
+		edit{r.l.mailles, joinCodes(codes.Mailles10)},
+		edit{r.l.depts, joinCodes(codes.Departements)},
+		edit{r.l.espaces, nil},
+	)
 	for _, i := range r.l.precise {
-		edits[i] = nil
+		e = append(e, edit{i, nil})
 	}
-	k := r.key(F1, pole, geometryOf(viewType, true))
-	row := r.rebuild(f, edits)
-	// The edited fields are what the descriptor must count.
-	if err := r.out.write(k, row, splitFields(append([]byte("x;x;"), row...), nil), r.l); err != nil {
+	slices.SortFunc(e, func(a, b edit) int { return a.field - b.field })
+	r.edits = e
+	r.full = splitFields(rec, r.full)
+	if err := r.out.write(r.key(F1, pole, geometryOf(viewType, true)), nil, r.full, e); err != nil {
 		return false, err
 	}
 	r.counts.F1++
 	r.counts.F1Blurred++
 	return true, nil
+}
+
+func joinCodes(codes []string) []byte {
+	var b []byte
+	for i, c := range codes {
+		if i > 0 {
+			b = append(b, '|')
+		}
+		b = append(b, c...)
+	}
+	return quote(b)
 }
 
 func (r *router) key(file, pole, viewType string) Key {
@@ -178,28 +198,4 @@ func (r *router) containment(f [][]byte) Containment {
 	r.lists[1] = splitList(f[r.l.mailles], r.lists[1])
 	r.lists[2] = splitList(f[r.l.depts], r.lists[2])
 	return Containment{Communes: r.lists[0], Mailles10: r.lists[1], Departements: r.lists[2]}
-}
-
-// rebuild joins the exported fields back with some replaced (nil: empty).
-func (r *router) rebuild(f [][]byte, edits map[int][]byte) []byte {
-	var b bytes.Buffer
-	for i := routingFields; i < len(f); i++ {
-		if i > routingFields {
-			b.WriteByte(';')
-		}
-		if v, ok := edits[i]; ok {
-			b.Write(quote(v))
-		} else {
-			b.Write(f[i])
-		}
-	}
-	return b.Bytes()
-}
-
-func byteList(s []string) [][]byte {
-	out := make([][]byte, len(s))
-	for i, v := range s {
-		out[i] = []byte(v)
-	}
-	return out
 }
