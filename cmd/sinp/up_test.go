@@ -3,10 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"os/signal"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -94,4 +100,72 @@ func TestUnknownServiceIsNamed(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `"extracter"`) {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// The sinp binary stops cleanly (exit 0) on SIGTERM, as an orchestrator
+// stops it, after serving metrics.
+func TestUpStopsGracefullyOnSIGTERM(t *testing.T) {
+	if os.Getenv("SINP_UP_CHILD") != "" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
+		defer stop()
+		if err := realMain(ctx, []string{"up"}); err != nil {
+			fmt.Fprintln(os.Stderr, "up:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	grpcAddr, httpAddr := freeAddr(t), freeAddr(t)
+	child := exec.Command(os.Args[0], "-test.run=^TestUpStopsGracefullyOnSIGTERM$")
+	child.Env = append(os.Environ(), "SINP_UP_CHILD=1",
+		"SINP_DATABASE_URL="+pgtest.NewDBURL(t), "SINP_DATA_DIR="+t.TempDir(), "SINP_NATS_EMBEDDED_PORT=-1",
+		"SINP_GRPC_ADDR="+grpcAddr, "SINP_HTTP_ADDR="+httpAddr, "SINP_LOG_FORMAT=json")
+	var logs bytes.Buffer
+	child.Stdout, child.Stderr = &logs, &logs
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		resp, err := http.Get("http://" + httpAddr + "/metrics")
+		if err == nil {
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !bytes.Contains(b, []byte("sinp_outbox_published_total")) {
+				t.Fatalf("/metrics (%s) does not expose the outbox counter:\n%.2000s\n%s", resp.Status, b, logs.String())
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			_ = child.Process.Kill()
+			t.Fatalf("never served /metrics:\n%s", logs.String())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err := child.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- child.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		_ = child.Process.Kill()
+		t.Fatalf("still running 30s after SIGTERM:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "sinp stopped") {
+		t.Fatalf("no clean stop in the logs:\n%s", logs.String())
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
 }

@@ -85,6 +85,9 @@ func (c *Consumer) Run(ctx context.Context) error {
 	if c.AckWait <= 0 {
 		c.AckWait = 30 * time.Second
 	}
+	for _, outcome := range []string{"processed", "duplicate", "retried", "dead_lettered"} {
+		processed.WithLabelValues(c.Name, outcome).Add(0)
+	}
 	cons, err := c.JS.CreateOrUpdateConsumer(ctx, bus.StreamEvents, jetstream.ConsumerConfig{
 		Durable:        c.Name,
 		Description:    "consumer " + c.Name,

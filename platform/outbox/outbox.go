@@ -93,6 +93,10 @@ var published = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "Events the outbox relay published, by schema.",
 }, []string{"schema"})
 
+// InitMetrics makes a schema's series exist (at zero) before anything is
+// published, so that dashboards and alerts see the relay from its start.
+func InitMetrics(schema string) { published.WithLabelValues(schema).Add(0) }
+
 // Relay publishes a schema's pending outbox rows.
 type Relay struct {
 	Pool   *pgxpool.Pool
@@ -115,6 +119,7 @@ func (r *Relay) Run(ctx context.Context) error {
 	if r.Log == nil {
 		r.Log = slog.Default()
 	}
+	InitMetrics(r.Schema)
 	poll := r.Poll
 	if poll <= 0 {
 		poll = 2 * time.Second

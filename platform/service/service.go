@@ -213,6 +213,7 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 			runners = append(runners, r)
 		}
 		if d.Schema != "" {
+			outbox.InitMetrics(d.Schema)
 			relay := &outbox.Relay{Pool: p.DB, JS: p.JS, Schema: d.Schema, Log: log.With("relay", d.Name)}
 			runners = append(runners, relay.Run)
 		}

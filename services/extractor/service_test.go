@@ -182,9 +182,9 @@ func TestInstructedRequestIsExtractedStagedAndAnnounced(t *testing.T) {
 	dup.Meta.EventId = "instructed-again" // a producer that published twice
 	publish(t, h.ns.JS, dup)
 
-	evs := h.waitFor(t, "ExtractionCompleted", completed)
-	time.Sleep(500 * time.Millisecond)
-	evs = streamEvents(t, h.ns.JS)
+	h.waitFor(t, "ExtractionCompleted", completed)
+	time.Sleep(500 * time.Millisecond) // anything announced twice would show by now
+	evs := streamEvents(t, h.ns.JS)
 	if n := count[*eventsv1.ExtractionCompleted](evs); n != 1 {
 		t.Fatalf("%d ExtractionCompleted for one request", n)
 	}
@@ -293,9 +293,9 @@ func TestKilledExtractionRestartsToTheSameArchives(t *testing.T) {
 
 			stop := h.up(t)
 			defer stop()
-			evs := h.waitFor(t, "ExtractionCompleted after restart", completed)
+			h.waitFor(t, "ExtractionCompleted after restart", completed)
 			time.Sleep(500 * time.Millisecond)
-			evs = streamEvents(t, h.ns.JS)
+			evs := streamEvents(t, h.ns.JS)
 			var got []string
 			for _, e := range evs {
 				if s, ok := e.(*eventsv1.ArchiveStaged); ok {

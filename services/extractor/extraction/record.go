@@ -104,7 +104,7 @@ func unquote(f []byte) []byte {
 
 // quote encodes a value as a CSV field, quoting only when needed.
 func quote(v []byte) []byte {
-	if bytes.IndexAny(v, "\";\r\n") < 0 {
+	if !bytes.ContainsAny(v, "\";\r\n") {
 		return v
 	}
 	out := make([]byte, 0, len(v)+2)
