@@ -124,3 +124,21 @@ func BenchmarkPartitions(b *testing.B) {
 	}
 	b.ReportMetric(float64(size)/float64(len(data)), "ratio")
 }
+
+// BenchmarkCheck and BenchmarkVerify read back the default archive of the
+// sample; MB/s is of archive bytes.
+//
+//	go test -run XXX -bench 'Check|Verify' -benchtime 5x
+func BenchmarkCheck(b *testing.B)  { benchReadBack(b, Check) }
+func BenchmarkVerify(b *testing.B) { benchReadBack(b, Verify) }
+
+func benchReadBack(b *testing.B, read func(path, password string) error) {
+	path := filepath.Join(b.TempDir(), "bench.7z")
+	size := writeOne(b, path, benchSample(), Options{TempDir: b.TempDir()})
+	b.SetBytes(size)
+	for b.Loop() {
+		if err := read(path, ""); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -18,13 +18,18 @@ type entry struct {
 	direct bool   // its stream goes straight to the archive body
 	iv     []byte // with a password
 
-	// The writing goroutine's side.
-	buf      []byte
+	// The writing goroutine's side, guarded by wmu so that an aborted
+	// Writer.Close can drop the input of entries left open.
+	wmu      sync.Mutex
+	buf      []byte // without SpoolInput: history, then the block being filled
+	hist     int    // bytes of history at the start of buf
+	pooled   bool   // buf came from the pool's free list
+	in       *inputSpool
+	blockLen int // bytes of the block being filled
 	seq      int
 	size     int64
-	maxBlock int
+	maxInput int // the largest block with its history: the dictionary needed
 	crc      hash.Hash32
-	tail     []byte // deflate: the end of the last block
 	closed   bool
 
 	// The delivery side, guarded by mu.
@@ -47,6 +52,8 @@ type entry struct {
 // Write buffers p into blocks and hands full blocks to the compressing
 // goroutines; it blocks while too many blocks are in flight.
 func (e *entry) Write(p []byte) (int, error) {
+	e.wmu.Lock()
+	defer e.wmu.Unlock()
 	if e.closed || e.w.closing.Load() {
 		return 0, ErrClosed
 	}
@@ -62,25 +69,19 @@ func (e *entry) Write(p []byte) (int, error) {
 	bs := e.w.opts.BlockSize
 	n := len(p)
 	e.crc.Write(p)
-	e.size += int64(n)
 	for len(p) > 0 {
-		if e.buf == nil {
-			if e.seq == 0 {
-				// Small files stay small in memory: the first block grows.
-				e.buf = make([]byte, 0, min(bs, max(64<<10, len(p))))
-			} else {
-				e.buf = e.w.inBuf()
+		k := min(len(p), bs-e.blockLen)
+		if e.in != nil {
+			if err := e.in.write(p[:k]); err != nil {
+				return n - len(p), e.fail(err)
 			}
+		} else {
+			e.appendMem(p[:k])
 		}
-		if len(e.buf) == cap(e.buf) {
-			grown := make([]byte, len(e.buf), min(bs, 2*cap(e.buf)))
-			copy(grown, e.buf)
-			e.buf = grown
-		}
-		k := min(len(p), cap(e.buf)-len(e.buf))
-		e.buf = append(e.buf, p[:k]...)
+		e.blockLen += k
+		e.size += int64(k)
 		p = p[k:]
-		if len(e.buf) == bs {
+		if e.blockLen == bs {
 			if err := e.flushBlock(false); err != nil {
 				return n - len(p), err
 			}
@@ -89,27 +90,72 @@ func (e *entry) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// appendMem adds p to the block held in memory.
+func (e *entry) appendMem(p []byte) {
+	bs := e.w.opts.BlockSize
+	if e.buf == nil {
+		if e.seq == 0 {
+			// Small files stay small in memory: the first block grows.
+			e.buf = make([]byte, 0, min(bs, max(64<<10, len(p))))
+		} else {
+			e.buf, e.pooled = e.w.pool.ins.get(bs), true
+		}
+	}
+	if len(e.buf)+len(p) > cap(e.buf) {
+		grown := make([]byte, len(e.buf), min(e.hist+bs, max(2*cap(e.buf), len(e.buf)+len(p))))
+		copy(grown, e.buf)
+		e.buf, e.pooled = grown, false
+	}
+	e.buf = append(e.buf, p...)
+}
+
 func (e *entry) failed() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.err
 }
 
+// fail records err as the entry's error, unless it has one already.
+func (e *entry) fail(err error) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.err == nil {
+		e.err = err
+	}
+	return e.err
+}
+
+// flushBlock hands the block being filled to the compressing goroutines,
+// with as much history as its coder may use.
 func (e *entry) flushBlock(final bool) error {
-	j := &job{e: e, seq: e.seq, data: e.buf, final: final}
-	if e.w.opts.Codec == Deflate {
-		j.prev = e.tail
-		if !final {
-			e.tail = append([]byte(nil), e.buf[max(0, len(e.buf)-deflateWindow):]...)
+	o := &e.w.opts
+	j := &job{e: e, seq: e.seq, start: e.size - int64(e.blockLen), final: final}
+	history := 0
+	if e.blockLen > 0 {
+		history = int(min(int64(historyOf(o)), j.start))
+	}
+	if e.in != nil {
+		if err := e.in.cut(j, history, final); err != nil {
+			return e.fail(err)
+		}
+	} else {
+		j.data, j.history, j.pooled = e.buf[e.hist-history:], history, e.pooled && history == e.hist
+		e.buf, e.hist, e.pooled = nil, 0, false
+		if h := historyOf(o); h > 0 && !final {
+			// The next block's history is the end of this one's input,
+			// copied now: the goroutine that compresses this block recycles
+			// its buffer.
+			next := e.w.pool.ins.get(h + o.BlockSize)
+			tail := j.data[max(0, len(j.data)-h):]
+			e.buf, e.hist, e.pooled = append(next, tail...), len(tail), true
 		}
 	}
-	e.maxBlock = max(e.maxBlock, len(e.buf))
+	e.maxInput = max(e.maxInput, j.history+e.blockLen)
 	e.seq++
-	e.buf = nil
-	e.inflight.Add(1)
+	e.blockLen = 0
 	if err := e.w.submit(j); err != nil {
-		e.inflight.Done()
-		return err
+		j.releasePieces()
+		return e.fail(err)
 	}
 	return nil
 }
@@ -133,7 +179,7 @@ func (e *entry) deliver(j *job, err error) {
 		if e.err == nil {
 			e.err = e.writeOut(j.out)
 		}
-		e.w.release(j)
+		e.w.pool.release(j)
 		e.inflight.Done()
 	}
 }
@@ -169,14 +215,18 @@ func (e *entry) writeOut(b []byte) error {
 
 // Close finishes the entry's stream. The archive records it in Create order.
 func (e *entry) Close() error {
+	e.wmu.Lock()
 	if e.closed {
+		e.wmu.Unlock()
 		return nil
 	}
 	e.closed = true
 	var err error
-	if e.size > 0 {
+	if e.size > 0 && e.failed() == nil {
 		err = e.flushBlock(true)
 	}
+	e.dropInput()
+	e.wmu.Unlock()
 	e.inflight.Wait()
 
 	e.mu.Lock()
@@ -194,7 +244,7 @@ func (e *entry) Close() error {
 			size:     uint64(e.size),
 			crc:      e.crc.Sum32(),
 		}
-		cs := folderCoder(e.w.opts, e.maxBlock)
+		cs := folderCoder(e.w.opts, e.maxInput)
 		if e.w.key != nil {
 			e.stream.folder = folderSpec{
 				coders:      []coderSpec{e.w.key.coder(e.iv), cs},
@@ -236,7 +286,10 @@ func (e *entry) unspool(body io.Writer) error {
 		return fmt.Errorf("sevenz: spool of %s: %w", e.hdr.name, err)
 	}
 	defer f.Close()
-	if _, err := io.CopyBuffer(body, f, make([]byte, 1<<20)); err != nil {
+	if e.w.copyBuf == nil {
+		e.w.copyBuf = make([]byte, 256<<10)
+	}
+	if _, err := io.CopyBuffer(body, f, e.w.copyBuf); err != nil {
 		return fmt.Errorf("sevenz: copying %s: %w", e.hdr.name, err)
 	}
 	return nil
@@ -254,4 +307,13 @@ func (e *entry) removeSpool() {
 		os.Remove(e.spooled)
 		e.spooled = ""
 	}
+}
+
+// dropInput lets go of input not yet handed to the compressing goroutines.
+// Called with wmu held.
+func (e *entry) dropInput() {
+	if e.in != nil {
+		e.in.drop()
+	}
+	e.buf = nil
 }

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"strings"
 	"unicode/utf8"
+
+	"sinp.occitanie.fr/sevenz/internal/lzma"
 )
 
 // Codec is the compression method of an archive's files.
@@ -81,6 +83,23 @@ type Options struct {
 	// BlockSize is the unit of parallel compression, in bytes; 0 means
 	// DefaultBlockSize. Memory grows with it (see the package doc).
 	BlockSize int
+	// Window is how many bytes of a file's data before a block the block may
+	// refer to (LZMA2 only): blocks still compress in parallel, but a string
+	// repeated from earlier blocks (an area's polygon on F1's blurred rows)
+	// is found. 0 means the block size; a negative value none, each block
+	// then starting afresh as with 7-Zip's multithreaded LZMA2. Window +
+	// BlockSize is at most 64 MiB. Deflate always uses the previous 32 KiB,
+	// its format's limit.
+	Window int
+	// SpoolInput keeps at most 64 KiB of each open file in memory: the
+	// rest of its block waits in a temporary file in TempDir until a
+	// compressing goroutine reads it back. Memory then no longer grows with
+	// the number of files open at once (see the package doc).
+	SpoolInput bool
+	// Pool, when set, compresses this Writer's blocks with goroutines and a
+	// bound on blocks in flight shared with other Writers; Concurrency is
+	// then the Pool's. Without it the Writer starts its own.
+	Pool *Pool
 	// Rand supplies the salt and IVs of encrypted archives; nil means
 	// crypto/rand. A fixed source makes encrypted archives reproducible.
 	Rand io.Reader
@@ -133,6 +152,16 @@ func (o Options) normalized() (Options, error) {
 	}
 	if o.BlockSize < 64<<10 || o.BlockSize > 1<<30 {
 		return o, fmt.Errorf("sevenz: block size %d out of range 64 KiB..1 GiB", o.BlockSize)
+	}
+	switch {
+	case o.Codec != LZMA2 || o.Window < 0:
+		o.Window = 0
+	case o.Window == 0:
+		// The whole previous block, if it fits with the block.
+		o.Window = min(o.BlockSize, max(0, lzma.MaxContinued-o.BlockSize))
+	}
+	if o.Window > 0 && o.Window+o.BlockSize > lzma.MaxContinued {
+		return o, fmt.Errorf("sevenz: window %d with blocks of %d: at most %d in all", o.Window, o.BlockSize, lzma.MaxContinued)
 	}
 	if o.Rand == nil {
 		o.Rand = rand.Reader

@@ -19,39 +19,74 @@ var (
 )
 
 // job is one block of one entry on its way through a compressing goroutine.
+// Its input is history (the end of the entry's data before the block, which
+// the block may refer to but does not contain) then the block itself: in
+// memory, in data, or read back from the entry's spool files.
 type job struct {
-	e     *entry
-	seq   int
-	data  []byte
-	prev  []byte // deflate: the end of the entry's previous block
-	final bool   // the entry's last block: close the stream
-	out   []byte
+	e       *entry
+	seq     int
+	start   int64 // the block's offset in the entry
+	history int   // bytes of history before the block in its input
+	data    []byte
+	pooled  bool    // data came from the pool's free list
+	pieces  []piece // spooled input, before data
+	final   bool    // the entry's last block: close the stream
+	out     []byte
 }
 
-// blockCoder compresses blocks; each compressing goroutine owns one, so the
-// bytes produced never depend on which goroutine ran a block.
-type blockCoder interface {
-	compress(dst []byte, j *job) ([]byte, error)
+// coderKind is what a compressing goroutine needs to know to pick a coder.
+type coderKind struct {
+	codec   Codec
+	level   int
+	history bool // LZMA2 blocks continue the stream and use history
 }
 
-func newBlockCoder(o Options) blockCoder {
+func kindOf(o *Options) coderKind {
+	return coderKind{codec: o.Codec, level: o.Level, history: o.Codec == LZMA2 && o.Window > 0}
+}
+
+// historyOf is how many bytes before a block its coder may use.
+func historyOf(o *Options) int {
 	switch o.Codec {
 	case LZMA2:
-		return &lzma2Coder{enc: lzma.NewEncoder(lzma.Level(o.Level))}
+		return o.Window
 	case Deflate:
-		return &deflateCoder{level: o.Level}
+		return deflateWindow
+	}
+	return 0
+}
+
+// blockCoder compresses blocks; each compressing goroutine owns one per
+// kind, so the bytes produced never depend on which goroutine ran a block.
+type blockCoder interface {
+	// compress appends the compressed block to dst; data is the job's
+	// input, history first.
+	compress(dst []byte, j *job, data []byte) ([]byte, error)
+}
+
+func newBlockCoder(k coderKind) blockCoder {
+	switch k.codec {
+	case LZMA2:
+		p := lzma.Level(k.level)
+		return &lzma2Coder{enc: lzma.NewEncoder(p), history: k.history}
+	case Deflate:
+		return &deflateCoder{level: k.level}
 	default:
 		return copyCoder{}
 	}
 }
 
 // folderCoder describes the compression coder of a stream whose largest
-// block has maxBlock bytes.
-func folderCoder(o Options, maxBlock int) coderSpec {
+// block, with its history, has maxInput bytes.
+func folderCoder(o Options, maxInput int) coderSpec {
 	switch o.Codec {
 	case LZMA2:
-		window := lzma.Level(o.Level).Window(maxBlock)
-		return coderSpec{id: methodLZMA2, props: []byte{lzma.DictProp(window)}}
+		dict := lzma.Level(o.Level).Window(maxInput)
+		if o.Window > 0 {
+			// Matches reach anywhere in a block's input.
+			dict = max(4096, maxInput)
+		}
+		return coderSpec{id: methodLZMA2, props: []byte{lzma.DictProp(dict)}}
 	case Deflate:
 		return coderSpec{id: methodDeflate}
 	default:
@@ -59,14 +94,23 @@ func folderCoder(o Options, maxBlock int) coderSpec {
 	}
 }
 
-type lzma2Coder struct{ enc *lzma.Encoder }
+type lzma2Coder struct {
+	enc     *lzma.Encoder
+	history bool
+}
 
-// compress encodes the block with a dictionary reset, so that blocks
-// compressed apart concatenate into one LZMA2 stream, as 7-Zip's own
-// multithreaded LZMA2 does.
-func (c *lzma2Coder) compress(dst []byte, j *job) ([]byte, error) {
-	if len(j.data) > 0 {
-		dst = c.enc.AppendBlock(dst, j.data)
+// compress encodes the block so that blocks compressed apart concatenate
+// into one LZMA2 stream. Without history each block starts with a
+// dictionary reset, as 7-Zip's own multithreaded LZMA2 does; with history
+// the decoder's dictionary, the entry decoded so far, already holds it, and
+// the block only resets the coder's state.
+func (c *lzma2Coder) compress(dst []byte, j *job, data []byte) ([]byte, error) {
+	switch {
+	case len(data) == j.history:
+	case c.history:
+		dst = c.enc.AppendContinued(dst, data, j.history, j.start)
+	default:
+		dst = c.enc.AppendBlock(dst, data)
 	}
 	if j.final {
 		dst = lzma.AppendEnd(dst)
@@ -89,18 +133,19 @@ type deflateCoder struct {
 
 // compress writes a byte-aligned piece of one deflate stream: a sync flush
 // ends every block but the last, which carries the final-block bit.
-func (c *deflateCoder) compress(dst []byte, j *job) ([]byte, error) {
+func (c *deflateCoder) compress(dst []byte, j *job, data []byte) ([]byte, error) {
+	dict, block := data[:j.history], data[j.history:]
 	c.sw.b = dst
 	if c.w == nil {
-		w, err := flate.NewWriterDict(&c.sw, c.level, j.prev)
+		w, err := flate.NewWriterDict(&c.sw, c.level, dict)
 		if err != nil {
 			return nil, fmt.Errorf("sevenz: deflate: %w", err)
 		}
 		c.w = w
 	} else {
-		c.w.ResetDict(&c.sw, j.prev)
+		c.w.ResetDict(&c.sw, dict)
 	}
-	if _, err := c.w.Write(j.data); err != nil {
+	if _, err := c.w.Write(block); err != nil {
 		return nil, fmt.Errorf("sevenz: deflate: %w", err)
 	}
 	var err error
@@ -119,17 +164,6 @@ func (c *deflateCoder) compress(dst []byte, j *job) ([]byte, error) {
 
 type copyCoder struct{}
 
-func (copyCoder) compress(dst []byte, j *job) ([]byte, error) {
-	return append(dst, j.data...), nil
-}
-
-// work runs one compressing goroutine until the job queue closes.
-func (w *Writer) work() {
-	defer w.workers.Done()
-	coder := newBlockCoder(w.opts)
-	for j := range w.jobs {
-		out, err := coder.compress(w.outBuf(), j)
-		j.out = out
-		j.e.deliver(j, err)
-	}
+func (copyCoder) compress(dst []byte, j *job, data []byte) ([]byte, error) {
+	return append(dst, data[j.history:]...), nil
 }

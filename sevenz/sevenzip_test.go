@@ -22,6 +22,18 @@ func sevenZip(t testing.TB) string {
 	return p
 }
 
+// has7zz tells whether 7-Zip can be run; CI must have it.
+func has7zz(t testing.TB) bool {
+	t.Helper()
+	if _, err := exec.LookPath("7zz"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("7zz not found and CI is set: install Debian package 7zip (%v)", err)
+		}
+		return false
+	}
+	return true
+}
+
 func run7zz(t testing.TB, args ...string) (string, error) {
 	t.Helper()
 	cmd := exec.Command(sevenZip(t), args...)

@@ -45,17 +45,15 @@ type Writer struct {
 	spool  *os.File       // the packed streams, when out cannot seek
 	body   *countWriter   // where packed streams go, in archive order
 
-	jobs    chan *job
-	slots   chan struct{} // one per block in flight: bounds memory
-	workers sync.WaitGroup
-	bufs    sync.Pool // input blocks of BlockSize bytes
-	outs    sync.Pool // compressed blocks
+	pool    *Pool
+	ownPool bool // started for this Writer alone: closed with it
 
 	life    sync.RWMutex // held for reading while submitting a job
 	stopped bool
 	closing atomic.Bool // Close was called: entries refuse more data
 
 	mu      sync.Mutex
+	copyBuf []byte // for moving spooled streams into the body
 	entries []*entry
 	flushed int // entries[:flushed] have their stream in body
 	open    int
@@ -99,32 +97,11 @@ func NewWriter(out io.Writer, opts Options) (*Writer, error) {
 		w.body = &countWriter{w: f}
 	}
 
-	inFlight := 2 * o.Concurrency
-	w.jobs = make(chan *job, inFlight)
-	w.slots = make(chan struct{}, inFlight)
-	w.bufs.New = func() any { b := make([]byte, 0, o.BlockSize); return &b }
-	w.outs.New = func() any { b := make([]byte, 0, o.BlockSize/4); return &b }
-	for range o.Concurrency {
-		w.workers.Add(1)
-		go w.work()
+	w.pool = o.Pool
+	if w.pool == nil {
+		w.pool, w.ownPool = NewPool(o.Concurrency), true
 	}
 	return w, nil
-}
-
-func (w *Writer) inBuf() []byte { return (*w.bufs.Get().(*[]byte))[:0] }
-
-func (w *Writer) outBuf() []byte { return (*w.outs.Get().(*[]byte))[:0] }
-
-// release returns a delivered job's buffers and its slot.
-func (w *Writer) release(j *job) {
-	if cap(j.data) == w.opts.BlockSize {
-		d := j.data[:0]
-		w.bufs.Put(&d)
-	}
-	o := j.out[:0]
-	w.outs.Put(&o)
-	j.data, j.out = nil, nil
-	<-w.slots
 }
 
 // submit queues a block; it blocks while too many blocks are in flight.
@@ -134,20 +111,30 @@ func (w *Writer) submit(j *job) error {
 	if w.stopped {
 		return ErrClosed
 	}
-	w.slots <- struct{}{}
-	w.jobs <- j
+	// Added under the lock: stop waits for in-flight blocks once no more
+	// can start.
+	j.e.inflight.Add(1)
+	if err := w.pool.submit(j); err != nil {
+		j.e.inflight.Done()
+		return err
+	}
 	return nil
 }
 
-// stop lets the compressing goroutines finish the queued blocks and exit.
+// stop refuses new blocks and waits for those in flight.
 func (w *Writer) stop() {
 	w.life.Lock()
-	if !w.stopped {
-		w.stopped = true
-		close(w.jobs)
-	}
+	w.stopped = true
 	w.life.Unlock()
-	w.workers.Wait()
+	w.mu.Lock()
+	entries := w.entries
+	w.mu.Unlock()
+	for _, e := range entries {
+		e.inflight.Wait()
+	}
+	if w.ownPool {
+		w.pool.Close()
+	}
 }
 
 // Create adds a file or directory to the archive and returns the writer of
@@ -189,6 +176,11 @@ func (w *Writer) Create(h *FileHeader) (io.WriteCloser, error) {
 		// Only the first unfinished entry may write to the archive itself;
 		// the others spool until their turn.
 		direct: w.flushed == len(w.entries),
+	}
+	if w.opts.SpoolInput {
+		o := &w.opts
+		keep := (historyOf(o) + o.BlockSize - 1) / o.BlockSize
+		e.in = &inputSpool{dir: o.TempDir, keep: keep}
 	}
 	if w.key != nil {
 		e.iv = make([]byte, ivSize)
@@ -270,6 +262,9 @@ func (w *Writer) Close() error {
 
 func (w *Writer) cleanup() {
 	for _, e := range w.entries {
+		e.wmu.Lock()
+		e.dropInput()
+		e.wmu.Unlock()
 		e.removeSpool()
 	}
 	if w.spool != nil {

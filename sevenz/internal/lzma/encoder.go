@@ -1,9 +1,12 @@
 // Package lzma is a fast LZMA2 encoder for the 7z writer: a hash-chain match
 // finder with short chains, greedy parsing with one step of lazy evaluation
 // and cheap repeat-distance checks (columnar CSV repeats the previous row's
-// distance constantly). It compresses independent blocks, each starting with
-// a dictionary reset, so that blocks can be encoded on several cores and
-// concatenated into one LZMA2 stream.
+// distance constantly). It compresses blocks that can be encoded on several
+// cores and concatenated into one LZMA2 stream: either independent blocks,
+// each starting with a dictionary reset (AppendBlock), or blocks that
+// continue the stream and may refer to the end of the preceding data
+// (AppendContinued), whose first chunk resets the coder's state but keeps
+// the decoder's dictionary.
 //
 // It trades the last percents of ratio of 7-Zip's optimal parser for speed;
 // the decoder side is any standard LZMA2 decoder.
@@ -29,6 +32,10 @@ type Params struct {
 	// Accel searches only every other position once a run of literals is
 	// long (random identifiers, coordinates): faster, slightly larger.
 	Accel bool
+	// HashLog is log2 of the number of hash buckets (0: 16). Each bucket
+	// keeps the most recent positions of its hashes, so it bounds how far
+	// back matches are found in practice, whatever the window.
+	HashLog uint
 }
 
 // Level returns the parameters of a compression level from 1 (fastest) to 9
@@ -69,7 +76,7 @@ func (p Params) Window(n int) int {
 }
 
 const (
-	hashBits = 16
+	defaultHashLog = 16
 
 	maxChunkUnpacked = 1 << 21
 	maxChunkPacked   = 1 << 16
@@ -81,14 +88,17 @@ const (
 // Encoder compresses blocks into LZMA2 chunks. It keeps its tables between
 // blocks to avoid allocations; it is not safe for concurrent use.
 type Encoder struct {
-	p      Params
-	m      model
-	rc     rangeEncoder
-	rows   []uint32 // hash buckets of recent positions, newest first
-	ways   int
-	window int
-	chunk  []byte
-	ins    int // next position to insert into the hash buckets
+	p       Params
+	m       model
+	rc      rangeEncoder
+	rows    []uint32 // hash buckets of recent positions, newest first
+	ways    int
+	hashLog uint
+	posBits uint // low bits of a bucket slot that hold a position
+	posOff  int  // stream position of buf[0], for the position state
+	window  int
+	chunk   []byte
+	ins     int // next position to insert into the hash buckets
 	// touched keeps a load the compiler must not drop.
 	touched uint32
 }
@@ -107,15 +117,20 @@ func NewEncoder(p Params) *Encoder {
 	if p.LazyBelow == 0 || p.LazyBelow > p.Nice {
 		p.LazyBelow = p.Nice
 	}
+	if p.HashLog == 0 {
+		p.HashLog = defaultHashLog
+	}
+	p.HashLog = min(max(p.HashLog, 10), 24)
 	ways := 4
 	for ways < p.Depth && ways < 64 {
 		ways *= 2
 	}
 	return &Encoder{
-		p:     p,
-		ways:  ways,
-		rows:  make([]uint32, ways<<hashBits),
-		chunk: make([]byte, 0, maxChunkPacked+symbolMargin),
+		p:       p,
+		ways:    ways,
+		hashLog: p.HashLog,
+		rows:    make([]uint32, ways<<p.HashLog),
+		chunk:   make([]byte, 0, maxChunkPacked+symbolMargin),
 	}
 }
 
@@ -130,7 +145,7 @@ func hashAt(b []byte, i int) uint64 {
 	return binary.LittleEndian.Uint64(b[i:]) * 0x9E3779B97F4A7C15
 }
 
-func bucket(h uint64) int { return int(h >> (64 - hashBits)) }
+func (e *Encoder) bucket(h uint64) int { return int(h >> (64 - e.hashLog)) }
 
 // matchLen is the length of the common prefix of buf[a:] and buf[b:], at most
 // max; b+max must not exceed len(buf) and a < b.
@@ -162,6 +177,30 @@ func (e *Encoder) insert(buf []byte, to int) {
 	}
 }
 
+// historyStride and historyDense tune how history is fed to the match
+// finder: all of its last historyDense bytes, where short matches are worth
+// their distance, and one position in historyStride before that, where only
+// long repeats (a polygon, a row's shared columns) pay, and are found a few
+// bytes late at worst. Inserting every position would cost a third of the
+// time of encoding the block.
+var (
+	historyStride = 4
+	historyDense  = 256 << 10
+)
+
+// prime inserts the history buf[:start] into the match finder.
+func (e *Encoder) prime(buf []byte, start int) {
+	dense := max(0, start-historyDense)
+	if lim := len(buf) - 7; dense > lim {
+		dense = lim
+	}
+	for i := 0; i < dense; i += historyStride {
+		e.push(hashAt(buf, i), i)
+	}
+	e.ins = dense
+	e.insert(buf, start)
+}
+
 // accelAfter is the run of literals after which Accel starts skipping.
 const accelAfter = 12
 
@@ -179,19 +218,22 @@ func (e *Encoder) skip(buf []byte, to int) {
 	e.insert(buf, to)
 }
 
-// A bucket slot packs a position plus one (0 marks an empty slot) with 8
-// check bits of the hash that spare reading the data of most colliding
-// candidates; blocks are cut below 1<<posBits bytes.
-const posBits = 24
+// A bucket slot packs a position plus one (0 marks an empty slot) with check
+// bits of the hash that spare reading the data of most colliding candidates:
+// 8 bits for buffers below 16 MiB (minPosBits), fewer for longer ones.
+const (
+	minPosBits = 24
+	maxPosBits = 26
+)
 
 // slotOf takes the check from the hash's middle bits: the low bits of a
 // multiplicative hash depend on the first bytes only.
-func slotOf(h uint64, pos int) uint32 { return uint32(h>>32)<<posBits | uint32(pos+1) }
+func (e *Encoder) slotOf(h uint64, pos int) uint32 { return uint32(h>>32)<<e.posBits | uint32(pos+1) }
 
 // push makes pos the most recent position of its bucket.
 func (e *Encoder) push(h uint64, pos int) {
-	slot := slotOf(h, pos)
-	switch b := bucket(h); e.ways {
+	slot := e.slotOf(h, pos)
+	switch b := e.bucket(h); e.ways {
 	case 4:
 		r := (*[4]uint32)(e.rows[b*4:])
 		r[3], r[2], r[1], r[0] = r[2], r[1], r[0], slot
@@ -223,23 +265,23 @@ func repGain(length, idx int) int {
 // inserts pos. All positions before pos must be inserted and pos+4 <= len(buf).
 func (e *Encoder) find(buf []byte, pos, max int) (length, dist, gain int) {
 	h := hashAt(buf, pos)
-	row := e.rows[bucket(h)*e.ways:][:e.ways]
+	row := e.rows[e.bucket(h)*e.ways:][:e.ways]
 	e.ins = pos + 1
 	// Touch the next position's bucket now: the next search is usually
 	// there, and the cache miss then overlaps this search.
 	if pos+9 <= len(buf) {
-		e.touched += e.rows[bucket(hashAt(buf, pos+1))*e.ways]
+		e.touched += e.rows[e.bucket(hashAt(buf, pos+1))*e.ways]
 	}
 	if max >= 4 {
 		longest := 3
 		want := le32(buf, pos)
-		check := slotOf(h, 0) >> posBits
+		check := e.slotOf(h, 0) >> e.posBits
 		for _, slot := range row {
-			cand := int(slot&(1<<posBits-1)) - 1
+			cand := int(slot&(1<<e.posBits-1)) - 1
 			if slot == 0 || pos-cand >= e.window {
 				break // older entries are older still
 			}
-			if slot>>posBits == check && buf[cand+longest] == buf[pos+longest] && le32(buf, cand) == want {
+			if slot>>e.posBits == check && buf[cand+longest] == buf[pos+longest] && le32(buf, cand) == want {
 				if l := 4 + matchLen(buf, cand+4, pos+4, max-4); l > longest {
 					longest = l
 					if g := mainGain(l, pos-cand); g > gain {
@@ -275,28 +317,54 @@ func (e *Encoder) bestRep(buf []byte, pos, avail int) (length, idx int) {
 }
 
 // AppendBlock compresses block as LZMA2 chunks that start with a dictionary
-// reset and appends them to dst, without the end-of-stream marker.
+// reset and appends them to dst, without the end-of-stream marker. Matches
+// reach at most Params.Window(len(block)) back.
 func (e *Encoder) AppendBlock(dst, buf []byte) []byte {
 	for len(buf) > MaxBlock {
-		dst = e.appendBlock(dst, buf[:MaxBlock])
+		dst = e.appendBlock(dst, buf[:MaxBlock], 0, 0, e.p.Window(MaxBlock))
 		buf = buf[MaxBlock:]
 	}
-	return e.appendBlock(dst, buf)
+	return e.appendBlock(dst, buf, 0, 0, e.p.Window(len(buf)))
 }
 
 // MaxBlock is the largest block encoded with one dictionary; AppendBlock
 // cuts longer ones.
-const MaxBlock = 1<<posBits - 2
+const MaxBlock = 1<<minPosBits - 2
 
-func (e *Encoder) appendBlock(dst, buf []byte) []byte {
-	e.window = e.p.Window(len(buf))
+// MaxContinued is the largest buffer, history included, that
+// AppendContinued takes.
+const MaxContinued = 1<<maxPosBits - 2
+
+// AppendContinued compresses buf[start:] as LZMA2 chunks that continue a
+// stream whose decoded data so far ends with buf[:start] (the history):
+// matches may reach anywhere in buf, so the decoder's dictionary must hold
+// len(buf) bytes. The history is only fed to the match finder. The first
+// chunk resets the coder's state and properties but not the dictionary, so
+// blocks encoded apart still concatenate; with start 0 it resets the
+// dictionary and the block may begin a stream. streamPos is the position of
+// buf[start] since the stream's dictionary reset: LZMA's position state
+// depends on it.
+func (e *Encoder) AppendContinued(dst, buf []byte, start int, streamPos int64) []byte {
+	if len(buf) > MaxContinued || start < 0 || start > len(buf) {
+		panic("lzma: AppendContinued: buffer too long or start out of range")
+	}
+	return e.appendBlock(dst, buf, start, int(streamPos-int64(start))&(posStates-1), max(len(buf), 1))
+}
+
+// appendBlock encodes buf[start:] with matches at most window back; posOff
+// is the stream position of buf[0] modulo posStates.
+func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte {
+	e.window = window
+	e.posOff = posOff
+	e.posBits = uint(max(minPosBits, bits.Len(uint(len(buf)+1))))
 	clear(e.rows)
 	e.ins = 0
 	e.m.reset()
+	e.prime(buf, start)
 
 	n := len(buf)
-	pos := 0
-	dictReset, needProps, needState := true, true, true
+	pos := start
+	dictReset, needProps, needState := start == 0, true, true
 	// The lazy step's search at pos+1 is kept for the next symbol.
 	cached, cachedLen, cachedDist, cachedGain := false, 0, 0, 0
 	misses := 0 // positions since the last match
@@ -435,7 +503,7 @@ func DictProp(size int) byte {
 func (e *Encoder) literal(buf []byte, pos int) {
 	m := &e.m
 	st := m.state
-	e.rc.bit(&m.isMatch[st*posStates+uint32(pos)&(posStates-1)], 0)
+	e.rc.bit(&m.isMatch[st*posStates+uint32(pos+e.posOff)&(posStates-1)], 0)
 	var prevByte byte
 	if pos > 0 {
 		prevByte = buf[pos-1]
@@ -460,7 +528,7 @@ func (e *Encoder) literal(buf []byte, pos int) {
 func (e *Encoder) shortRep(pos int) {
 	m := &e.m
 	st := m.state
-	ps := uint32(pos) & (posStates - 1)
+	ps := uint32(pos+e.posOff) & (posStates - 1)
 	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
 	e.rc.bit(&m.isRep[st], 1)
 	e.rc.bit(&m.isRepG0[st], 0)
@@ -475,7 +543,7 @@ func (e *Encoder) shortRep(pos int) {
 func (e *Encoder) rep(buf []byte, pos, idx, length int) {
 	m := &e.m
 	st := m.state
-	ps := uint32(pos) & (posStates - 1)
+	ps := uint32(pos+e.posOff) & (posStates - 1)
 	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
 	e.rc.bit(&m.isRep[st], 1)
 	if idx == 0 {
@@ -509,7 +577,7 @@ func (e *Encoder) rep(buf []byte, pos, idx, length int) {
 func (e *Encoder) match(buf []byte, pos, dist, length int) {
 	m := &e.m
 	st := m.state
-	ps := uint32(pos) & (posStates - 1)
+	ps := uint32(pos+e.posOff) & (posStates - 1)
 	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
 	e.rc.bit(&m.isRep[st], 0)
 	e.rc.length(&m.matchLen, uint32(length), ps)

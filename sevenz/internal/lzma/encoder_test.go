@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/ulikunitz/xz/lzma"
@@ -65,6 +68,63 @@ func TestBlocksDecodeWithAnotherDecoder(t *testing.T) {
 	}
 }
 
+// encodeWindowed cuts data into blocks of bs bytes, each encoded apart with
+// up to window bytes of the data before it as history, as the parallel
+// writer does, and concatenates them into one stream.
+func encodeWindowed(p Params, data []byte, bs, window int) []byte {
+	var stream []byte
+	for start := 0; start < len(data); start += bs {
+		from := max(0, start-window)
+		end := min(len(data), start+bs)
+		stream = NewEncoder(p).AppendContinued(stream, data[from:end], start-from, int64(start))
+	}
+	return AppendEnd(stream)
+}
+
+func TestContinuedBlocksDecodeWithAnotherDecoder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	random := make([]byte, 700_000)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	cases := map[string][]byte{
+		"csv": sample(3_000_000),
+		// Stored chunks begin the stream, so the next block must send the
+		// properties with its state reset.
+		"random then csv": append(append([]byte(nil), random...), sample(1_500_000)...),
+		"repeated random": append(append([]byte(nil), random...), random...),
+	}
+	// Odd sizes: the position state must follow the stream, not the block.
+	for _, g := range []struct{ bs, window int }{{333_333, 333_333}, {500_001, 1_000_003}, {1 << 20, 4097}} {
+		for name, data := range cases {
+			for _, level := range []int{1, 2, 5} {
+				stream := encodeWindowed(Level(level), data, g.bs, g.window)
+				got := decode(t, stream, g.window+g.bs)
+				if !bytes.Equal(got, data) {
+					t.Fatalf("%s, blocks of %d, window %d, level %d: round trip differs (got %d bytes, want %d)",
+						name, g.bs, g.window, level, len(got), len(data))
+				}
+			}
+		}
+	}
+}
+
+// A block that repeats data from the block before compresses to almost
+// nothing when it may refer to it.
+func TestHistoryIsUsed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	random := make([]byte, 1<<20)
+	for i := range random {
+		random[i] = byte(rng.Uint32())
+	}
+	data := append(append([]byte(nil), random...), random...)
+	alone := len(encodeWindowed(Level(2), data, 1<<20, 0))
+	continued := len(encodeWindowed(Level(2), data, 1<<20, 1<<20))
+	if continued > len(random)+len(random)/50 {
+		t.Errorf("second copy not found in the history: %d bytes for %d bytes of which half repeats (%d without history)", continued, len(data), alone)
+	}
+}
+
 func TestDictPropCoversWindow(t *testing.T) {
 	for _, n := range []int{1, 4096, 4097, 1 << 20, 3 << 20, 8 << 20} {
 		w := Level(3).Window(n)
@@ -88,6 +148,66 @@ func BenchmarkLevels(b *testing.B) {
 			for b.Loop() {
 				out = e.AppendBlock(out[:0], data[:8<<20])
 				out = e.AppendBlock(out, data[8<<20:])
+			}
+			b.ReportMetric(float64(len(out))/float64(len(data)), "ratio")
+		})
+	}
+}
+
+// BenchmarkWindow encodes blurred F1-shaped CSV (polygons repeated far apart)
+// in 8 MiB blocks on one core, each block with 0, 8 or 16 MiB of history,
+// and reports the compressed size as a fraction of the input.
+// LZMA_BENCH_MB sets the input size (default 48), LZMA_PLAIN=1 takes the
+// plain sample instead, LZMA_WINDOWS the windows in MiB (0,8,16),
+// LZMA_HASHLOG the match finder's table and LZMA_STRIDE the history's
+// insertion stride, for tuning.
+func BenchmarkWindow(b *testing.B) {
+	mb := 48
+	if v, err := strconv.Atoi(os.Getenv("LZMA_BENCH_MB")); err == nil && v > 0 {
+		mb = v
+	}
+	var buf bytes.Buffer
+	samplecsv.WriteBlurred(&buf, int64(mb)<<20, 1)
+	data := buf.Bytes()[:mb<<20]
+	hashLog := uint(0)
+	if v, err := strconv.Atoi(os.Getenv("LZMA_HASHLOG")); err == nil {
+		hashLog = uint(v)
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMA_STRIDE")); err == nil {
+		historyStride = v
+	}
+	if os.Getenv("LZMA_PLAIN") != "" {
+		buf.Reset()
+		samplecsv.Write(&buf, int64(mb)<<20, 1)
+		data = buf.Bytes()[:mb<<20]
+	}
+	const bs = 8 << 20
+	windows := []int{0, bs, 2 * bs}
+	if v := os.Getenv("LZMA_WINDOWS"); v != "" {
+		windows = nil
+		for _, w := range strings.Split(v, ",") {
+			n, _ := strconv.Atoi(w)
+			windows = append(windows, n<<20)
+		}
+	}
+	for _, window := range windows {
+		b.Run(fmt.Sprintf("window-%dMiB", window>>20), func(b *testing.B) {
+			p := Level(2)
+			p.HashLog = hashLog
+			b.SetBytes(int64(len(data)))
+			e := NewEncoder(p)
+			var out []byte
+			for b.Loop() {
+				out = out[:0]
+				for start := 0; start < len(data); start += bs {
+					end := min(len(data), start+bs)
+					if window == 0 {
+						out = e.AppendBlock(out, data[start:end])
+						continue
+					}
+					from := max(0, start-window)
+					out = e.AppendContinued(out, data[from:end], start-from, int64(start))
+				}
 			}
 			b.ReportMetric(float64(len(out))/float64(len(data)), "ratio")
 		})

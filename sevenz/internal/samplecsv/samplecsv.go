@@ -10,6 +10,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"strconv"
 )
@@ -170,6 +171,20 @@ func uuid(rng *rand.Rand) string {
 // Write writes a header row then rows until at least size bytes were written.
 // It returns the number of bytes written.
 func Write(w io.Writer, size int64, seed uint64) (int64, error) {
+	return write(w, size, seed, nil)
+}
+
+// WriteBlurred writes rows like Write's, as an F1 delivery has them: one row
+// in six is blurred to its commune or département, and its geometry is then
+// that area's WKT polygon (1.5 to 42 KB), the same text on every row blurred
+// to the same area. There are a few hundred areas, drawn with a long tail,
+// so that the same polygon comes back from a few hundred kilobytes to tens of
+// megabytes later.
+func WriteBlurred(w io.Writer, size int64, seed uint64) (int64, error) {
+	return write(w, size, seed, newAreas(seed))
+}
+
+func write(w io.Writer, size int64, seed uint64, blur *areas) (int64, error) {
 	rng := rand.New(rand.NewPCG(seed, 0x5e7e4e))
 	v := newVocab(rng)
 	taxa := rand.NewZipf(rng, 1.1, 4, uint64(len(v.taxa)-1))
@@ -192,14 +207,16 @@ func Write(w io.Writer, size int64, seed uint64) (int64, error) {
 			return written, err
 		}
 		written += int64(len(row))
-		row = appendRow(row[:0], rng, v, n, taxa, observers, datasets, communes)
+		row = appendRow(row[:0], rng, v, n, taxa, observers, datasets, communes, blur.pick())
 	}
 	return written, bw.Flush()
 }
 
 func pick(rng *rand.Rand, s []string) string { return s[rng.IntN(len(s))] }
 
-func appendRow(b []byte, rng *rand.Rand, v *vocab, n int, taxa, observers, datasets, communes *rand.Zipf) []byte {
+// appendRow appends one occurrence; area, when not nil, is the polygon of
+// the area the row is blurred to.
+func appendRow(b []byte, rng *rand.Rand, v *vocab, n int, taxa, observers, datasets, communes *rand.Zipf, area []byte) []byte {
 	sep := func() { b = append(b, ';') }
 	str := func(s string) { b = append(b, s...); sep() }
 	num := func(x int) { b = strconv.AppendInt(b, int64(x), 10); sep() }
@@ -285,7 +302,11 @@ func appendRow(b []byte, rng *rand.Rand, v *vocab, n int, taxa, observers, datas
 	str("Référentiel de sensibilité Occitanie")
 	str("1.2")
 	str(pick(rng, []string{"1", "2", "3", "4", "5", "6"}))
-	b = appendGeometry(b, rng)
+	if area != nil {
+		b = append(b, area...)
+	} else {
+		b = appendGeometry(b, rng)
+	}
 	for i := range statusColumns {
 		b = append(b, ';')
 		if rng.IntN(100) < 12 {
@@ -331,4 +352,65 @@ func appendGeometry(b []byte, rng *rand.Rand) []byte {
 		b = append(b, ')')
 	}
 	return append(b, ')')
+}
+
+// areas are the communes and départements that blurred rows point to.
+type areas struct {
+	rng     *rand.Rand
+	depts   [][]byte
+	towns   [][]byte
+	deptOf  *rand.Zipf
+	townOf  *rand.Zipf
+	blurred int // one row in blurred is blurred
+}
+
+func newAreas(seed uint64) *areas {
+	rng := rand.New(rand.NewPCG(seed, 0xb1a4))
+	a := &areas{rng: rng, blurred: 6}
+	for range len(depts) {
+		a.depts = append(a.depts, polygon(rng, 25_000+rng.IntN(17_000), 900))
+	}
+	for range 287 {
+		// Log-uniform between 1.5 and 15 KB: many small communes, a few large.
+		size := int(1500 * math.Pow(10, rng.Float64()))
+		a.towns = append(a.towns, polygon(rng, size, 60))
+	}
+	a.deptOf = rand.NewZipf(rng, 1.3, 2, uint64(len(a.depts)-1))
+	a.townOf = rand.NewZipf(rng, 1.05, 4, uint64(len(a.towns)-1))
+	return a
+}
+
+// pick returns the polygon of the next row, or nil when it is not blurred.
+func (a *areas) pick() []byte {
+	if a == nil || a.rng.IntN(a.blurred) != 0 {
+		return nil
+	}
+	if a.rng.IntN(4) == 0 {
+		return a.depts[a.deptOf.Uint64()]
+	}
+	return a.towns[a.townOf.Uint64()]
+}
+
+// polygon draws the WKT outline of an area of about size bytes, in
+// Lambert-93 centimetres, with vertices step metres apart on average.
+func polygon(rng *rand.Rand, size int, step float64) []byte {
+	x0 := 500000 + rng.Float64()*350000
+	y0 := 6150000 + rng.Float64()*300000
+	b := append(make([]byte, 0, size+64), "POLYGON(("...)
+	x, y := x0, y0
+	for i := 0; len(b) < size; i++ {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = strconv.AppendFloat(b, x, 'f', 2, 64)
+		b = append(b, ' ')
+		b = strconv.AppendFloat(b, y, 'f', 2, 64)
+		x += rng.NormFloat64() * step
+		y += rng.NormFloat64() * step
+	}
+	b = append(b, ", "...)
+	b = strconv.AppendFloat(b, x0, 'f', 2, 64)
+	b = append(b, ' ')
+	b = strconv.AppendFloat(b, y0, 'f', 2, 64)
+	return append(b, "))"...)
 }

@@ -44,3 +44,38 @@ func TestSameSeedSameBytes(t *testing.T) {
 		t.Fatal("different seeds, same bytes")
 	}
 }
+
+// F1 deliveries repeat their areas' polygons on every blurred row.
+func TestBlurredRowsRepeatAreaPolygons(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := WriteBlurred(&b, 20_000_000, 1); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	cols := len(Columns())
+	seen := map[string]int{}
+	blurred := 0
+	for i, l := range lines {
+		if got := strings.Count(l, ";") + 1; got != cols {
+			t.Fatalf("row %d has %d fields, want %d", i, got, cols)
+		}
+		geom := strings.Split(l, ";")[cols-len(statusColumns)-1]
+		if len(geom) > 1000 {
+			blurred++
+			seen[geom]++
+		}
+	}
+	if share := float64(blurred) / float64(len(lines)-1); share < 0.13 || share > 0.2 {
+		t.Errorf("%.1f%% of rows blurred, want about one in six", 100*share)
+	}
+	if len(seen) < 100 || len(seen) > 300 {
+		t.Errorf("%d distinct area polygons, want a few hundred", len(seen))
+	}
+	longest := 0
+	for g := range seen {
+		longest = max(longest, len(g))
+	}
+	if longest < 30_000 || longest > 43_000 {
+		t.Errorf("longest polygon %d bytes, want a département's 25-42 KB", longest)
+	}
+}
