@@ -21,8 +21,8 @@ func Commands() []*cli.Command {
 // extractFlags are the flags of `sinp extract`, shared with the benchmark.
 type extractFlags struct {
 	wkt, areas, poles, from, to, attached, out, reference, codec, passwordFile string
-	srid, level, blockSize                                                     int
-	adherent, buffer, noSplit, asJSON                                          bool
+	srid, level, blockSize, window                                             int
+	adherent, buffer, noSplit, asJSON, fullVerify                              bool
 }
 
 func extractCommand() *cli.Command {
@@ -49,7 +49,9 @@ func extractCommand() *cli.Command {
 		fs.StringVar(&f.reference, "reference", "", "reference written in the archives (default EXTRACT-<date>)")
 		fs.StringVar(&f.codec, "codec", "lzma2", "lzma2, deflate or copy")
 		fs.IntVar(&f.level, "level", 0, "compression level 1-9 (0: the codec's default)")
-		fs.IntVar(&f.blockSize, "block-size", 8<<20, "bytes compressed as one independent block (memory grows with it)")
+		fs.IntVar(&f.blockSize, "block-size", 0, "unit of parallel compression in bytes (0: the writer's default)")
+		fs.IntVar(&f.window, "window", 0, "how far back, in bytes, a block may find repeats (0: the writer's default)")
+		fs.BoolVar(&f.fullVerify, "full-verify", false, "decode every archive back instead of checking its CRCs")
 		fs.StringVar(&f.passwordFile, "password-file", "", "encrypt F2 archives with the password in this file (at least 10 characters)")
 		fs.BoolVar(&f.asJSON, "json", false, "print the result as JSON")
 		if _, err := cli.Parse(fs, args); err != nil {
@@ -135,7 +137,7 @@ func runExtract(ctx context.Context, e *cli.Env, f extractFlags, progress func(r
 	if err != nil {
 		return nil, cli.Usagef("--codec: %v", err)
 	}
-	pack := extraction.PackOptions{Codec: codec, Level: f.level, BlockSize: f.blockSize}
+	pack := extraction.PackOptions{Codec: codec, Level: f.level, BlockSize: f.blockSize, Window: f.window, FullVerify: f.fullVerify}
 	if f.passwordFile != "" {
 		cfg := Config{F2PasswordFile: f.passwordFile}
 		if pack.F2Password, err = cfg.password(); err != nil {

@@ -25,8 +25,13 @@ type Config struct {
 	ProgressEvery time.Duration `env:"SINP_EXTRACT_PROGRESS_EVERY" default:"5s"`
 	Codec         string        `env:"SINP_EXTRACT_CODEC" default:"lzma2"`
 	Level         int           `env:"SINP_EXTRACT_LEVEL" default:"0"`
-	// Memory each open CSV partition may hold while compressing.
-	BlockSize int `env:"SINP_EXTRACT_BLOCK_SIZE" default:"1048576"`
+	// Unit of parallel compression, and how far back (history) a block may
+	// find a repeat (0: sevenz's defaults).
+	BlockSize int `env:"SINP_EXTRACT_BLOCK_SIZE" default:"0"`
+	History   int `env:"SINP_EXTRACT_HISTORY" default:"0"`
+	// check: read every archive back at disk speed (header and packed
+	// stream CRCs); full: decode it all with an independent reader.
+	Verify string `env:"SINP_EXTRACT_VERIFY" default:"check"`
 	// A file holding the password that encrypts F2 archives (empty: none).
 	F2PasswordFile string `env:"SINP_F2_PASSWORD_FILE"`
 }
@@ -48,6 +53,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := sevenz.ParseCodec(c.Codec); err != nil {
 		errs = append(errs, fmt.Errorf("SINP_EXTRACT_CODEC: %w", err))
+	}
+	if c.Verify != "check" && c.Verify != "full" {
+		errs = append(errs, fmt.Errorf("SINP_EXTRACT_VERIFY=%q: want check or full", c.Verify))
 	}
 	if _, err := time.LoadLocation(c.WindowZone); err != nil {
 		errs = append(errs, fmt.Errorf("SINP_EXTRACT_WINDOW_ZONE: %w", err))

@@ -93,7 +93,8 @@ func newWorker(p *service.Process, d service.Definition) (*worker, error) {
 		afterExtract: testHooks.afterExtract, afterStage: testHooks.afterStage,
 		cfg: cfg, db: p.DB, clock: p.Clock, log: p.Log.With("service", Name),
 		emitter: p.Emitter(d), runs: runs{db: p.DB}, staging: Staging{Root: cfg.StagingDir}, window: window,
-		pack:  extraction.PackOptions{Codec: codec, Level: cfg.Level, BlockSize: cfg.BlockSize, F2Password: password},
+		pack: extraction.PackOptions{Codec: codec, Level: cfg.Level, BlockSize: cfg.BlockSize, Window: cfg.History,
+			F2Password: password, FullVerify: cfg.Verify == "full"},
 		owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano()),
 	}, nil
 }

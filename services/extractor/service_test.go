@@ -259,8 +259,7 @@ func TestKilledExtractionRestartsToTheSameArchives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := extraction.Extract(context.Background(), spec, t.TempDir(), extraction.Options{DB: db,
-		Pack: extraction.PackOptions{BlockSize: 1 << 20}})
+	res, err := extraction.Extract(context.Background(), spec, t.TempDir(), extraction.Options{DB: db})
 	if err != nil {
 		t.Fatal(err)
 	}

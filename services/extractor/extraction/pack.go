@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"sinp.occitanie.fr/sevenz"
@@ -26,12 +27,17 @@ const (
 type PackOptions struct {
 	Codec sevenz.Codec
 	Level int
-	// BlockSize bounds the memory of each open partition (see sevenz).
-	BlockSize int
+	// BlockSize is the unit of parallel compression (0: sevenz's default);
+	// Window how far back a block may find repeats (0: one block).
+	BlockSize, Window int
 	// F2Password, when set, encrypts F2 archives (content and names).
 	F2Password string
-	// Concurrency is the compressing goroutines per archive (0: GOMAXPROCS).
+	// Concurrency is the compressing goroutines all archives share (0:
+	// GOMAXPROCS).
 	Concurrency int
+	// FullVerify decodes every archive back before it is staged; otherwise
+	// each is checked (header and packed-stream CRCs, at disk speed).
+	FullVerify bool
 }
 
 // outputs are the archives of one run, written while rows stream.
@@ -43,7 +49,14 @@ type outputs struct {
 	archives map[DeliverableKey]*archive
 	order    []*archive
 	last     *partition
+	// pool compresses for every archive of the run: the cores are used
+	// once and memory is bounded once, however many archives are open.
+	pool     *sevenz.Pool
+	poolDone sync.Once
 }
+
+// closePool stops the compressing goroutines once every archive is closed.
+func (o *outputs) closePool() { o.poolDone.Do(o.pool.Close) }
 
 // archive is one deliverable being written.
 type archive struct {
@@ -73,7 +86,8 @@ type partition struct {
 }
 
 func newOutputs(spec Spec, l *layout, dir string, opts PackOptions) *outputs {
-	return &outputs{spec: spec, l: l, dir: dir, opts: opts, archives: map[DeliverableKey]*archive{}}
+	return &outputs{spec: spec, l: l, dir: dir, opts: opts, archives: map[DeliverableKey]*archive{},
+		pool: sevenz.NewPool(opts.Concurrency)}
 }
 
 func (o *outputs) header(name string) *sevenz.FileHeader {
@@ -101,8 +115,10 @@ func (o *outputs) archiveFor(d DeliverableKey) (*archive, error) {
 		return nil, fmt.Errorf("extraction: %w", err)
 	}
 	a.file = f
+	// Each partition's pending input waits on disk, not in memory: some
+	// fifty CSV files are open at once.
 	opts := sevenz.Options{Codec: o.opts.Codec, Level: o.opts.Level, BlockSize: o.opts.BlockSize,
-		TempDir: o.dir, Concurrency: o.opts.Concurrency}
+		Window: o.opts.Window, TempDir: o.dir, Pool: o.pool, SpoolInput: true}
 	if d.File == F2 && o.opts.F2Password != "" {
 		opts.Password = o.opts.F2Password
 		// Salt and IVs derived from the deliverable: a repeated run gives
@@ -297,6 +313,7 @@ func (o *outputs) abort() {
 			_ = a.file.Close()
 		}
 	}
+	o.closePool()
 }
 
 // deterministicRand is a reproducible stream (SHA-256 in counter mode) for

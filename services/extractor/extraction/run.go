@@ -33,9 +33,6 @@ type Options struct {
 	// with the rows read so far and the planner's estimate.
 	Progress      func(rowsRead, estimated int64)
 	ProgressEvery time.Duration
-	// SkipVerify skips reading every archive back before returning (tests
-	// of the pipeline's speed only).
-	SkipVerify bool
 }
 
 // PartitionResult is one CSV written.
@@ -214,18 +211,21 @@ func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs
 		}
 		res.Deliverables = append(res.Deliverables, d)
 	}
+	out.closePool()
 	g, _ := errgroup.WithContext(ctx)
 	for i := range res.Deliverables {
 		d := &res.Deliverables[i]
 		g.Go(func() error {
-			if !opt.SkipVerify {
-				password := ""
-				if d.Encrypted {
-					password = opt.Pack.F2Password
-				}
-				if err := sevenz.Verify(d.Path, password); err != nil {
-					return fmt.Errorf("extraction: %s does not read back: %w", d.ArchiveName, err)
-				}
+			password := ""
+			if d.Encrypted {
+				password = opt.Pack.F2Password
+			}
+			check := sevenz.Check
+			if opt.Pack.FullVerify {
+				check = sevenz.Verify
+			}
+			if err := check(d.Path, password); err != nil {
+				return fmt.Errorf("extraction: %s does not read back: %w", d.ArchiveName, err)
 			}
 			sum, size, err := hashFile(d.Path)
 			d.SHA256, d.Bytes = sum, size
