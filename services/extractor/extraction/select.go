@@ -115,6 +115,15 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 
 	filters := filterSQL(spec)
 	list := l.selectList("s")
+	// The perimeter goes into the query as a constant: the planner then
+	// estimates from the column statistics how much of the store it covers
+	// (a join with the temporary table left it guessing 92 rows for the
+	// whole region, and walking a million index lookups).
+	var perimeterHex string
+	if err := conn.QueryRow(ctx, `SELECT encode(ST_AsEWKB(geom), 'hex') FROM pg_temp.extract_perimeter`).Scan(&perimeterHex); err != nil {
+		return nil, fmt.Errorf("extraction: perimeter: %w", err)
+	}
+	perimeter := `'` + perimeterHex + `'::geometry`
 	var geoSel string
 	if spec.Buffer {
 		// ST_DWithin with a per-row distance cannot use the index alone: the
@@ -123,10 +132,10 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 		if err := conn.QueryRow(ctx, `SELECT coalesce(max(precision_geometrie), 0) FROM oc_dat.v_extract_source`).Scan(&maxPrec); err != nil {
 			return nil, fmt.Errorf("extraction: largest precision: %w", err)
 		}
-		geoSel = fmt.Sprintf(`s.geom && ST_Expand(p.geom, %s) AND ST_DWithin(s.geom, p.geom, coalesce(s.precision_geometrie, 0))`,
-			strconv.FormatFloat(maxPrec, 'f', -1, 64))
+		geoSel = fmt.Sprintf(`s.geom && ST_Expand(%[1]s, %[2]s) AND ST_DWithin(s.geom, %[1]s, coalesce(s.precision_geometrie, 0))`,
+			perimeter, strconv.FormatFloat(maxPrec, 'f', -1, 64))
 	} else {
-		geoSel = `ST_Intersects(s.geom, p.geom)`
+		geoSel = `ST_Intersects(s.geom, ` + perimeter + `)`
 	}
 	var attached []string
 	for _, k := range []struct{ kind, col string }{
@@ -135,25 +144,31 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 		attached = append(attached, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && (SELECT codes FROM pg_temp.extract_hit WHERE kind = '%s'))`,
 			k.kind, k.col, k.kind))
 	}
-	geoFrom := `FROM oc_dat.v_extract_source s, pg_temp.extract_perimeter p WHERE ` + geoSel + filters
+	geoFrom := `FROM oc_dat.v_extract_source s WHERE ` + geoSel + filters
 	attFrom := `FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND (` +
 		strings.Join(attached, " OR ") + `)` + filters
 	// Sensitive rows come last, grouped by the object they blur to: the
 	// same commune or département polygon then repeats on adjacent rows,
 	// where the compressor finds it, instead of megabytes apart. Rows are
 	// still placed by the Go rules (classify.go); this order only packs.
-	query := fmt.Sprintf(`SELECT %[1]s %[2]s AND NOT %[4]s
+	query := fmt.Sprintf(`SELECT %[1]s %[2]s AND %[4]s
 UNION ALL
-SELECT %[1]s %[3]s AND NOT %[4]s
+SELECT %[1]s %[3]s AND %[4]s
 UNION ALL
-(SELECT %[1]s FROM (SELECT s.* %[2]s AND %[4]s UNION ALL SELECT s.* %[3]s AND %[4]s) s ORDER BY %[5]s)`,
-		list, geoFrom, attFrom, sensitiveSQL, blurOrderSQL)
+(SELECT %[1]s FROM (SELECT s.* %[2]s AND %[5]s UNION ALL SELECT s.* %[3]s AND %[5]s) s ORDER BY %[6]s)`,
+		list, geoFrom, attFrom, notSensitiveSQL, sensitiveSQL, blurOrderSQL)
 	return &selection{query: query, perimeter: summary}, nil
 }
 
-// sensitiveSQL is true for the rows EffectiveLevel puts above Precise
-// (coalesce: a NULL must not drop a row from both halves).
-const sensitiveSQL = `coalesce(s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3', '4')), false)`
+// sensitiveSQL is true for the rows EffectiveLevel puts above Precise. It
+// is the predicate of the store's observation_sensitive_idx, word for word,
+// so that the planner reads them through that index; notSensitiveSQL is its
+// exact complement (a NULL must not drop a row from both halves).
+const (
+	sensitivePredicate = `s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3', '4'))`
+	sensitiveSQL       = `(` + sensitivePredicate + `)`
+	notSensitiveSQL    = `NOT coalesce(` + sensitivePredicate + `, false)`
+)
 
 // blurOrderSQL orders sensitive rows by pôle, then by the codes of the
 // object their level blurs them to; id makes the order total.
@@ -227,9 +242,9 @@ func ShellQuery(areas []AreaRef) string {
 	for _, k := range []struct{ kind, col string }{
 		{KindCommune, "communes"}, {KindMaille10, "mailles10"}, {KindDepartement, "departements"}, {"espace_naturel", "espaces_naturels"},
 	} {
-		attached = append(attached, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && (SELECT array_agg(a.code) FROM oc_dat.v_extract_area a, p WHERE a.kind = '%s' AND ST_Intersects(a.geom, ST_Buffer(p.geom, -1))))`,
+		attached = append(attached, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && (SELECT array_agg(a.code) FROM oc_dat.v_extract_area a, p WHERE a.kind = '%s' AND ST_Intersects(a.geom, p.inside)))`,
 			k.kind, k.col, k.kind))
 	}
-	return fmt.Sprintf(`WITH p AS MATERIALIZED (SELECT %s AS geom) SELECT %s FROM oc_dat.v_extract_source s, p WHERE ST_Intersects(s.geom, p.geom) UNION ALL SELECT %s FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND (%s)`,
+	return fmt.Sprintf(`WITH p AS MATERIALIZED (SELECT g AS geom, ST_Buffer(g, -1) AS inside FROM (SELECT %s AS g) x) SELECT %s FROM oc_dat.v_extract_source s, p WHERE ST_Intersects(s.geom, p.geom) UNION ALL SELECT %s FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND (%s)`,
 		perimeter, list, list, strings.Join(attached, " OR "))
 }
