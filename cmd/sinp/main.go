@@ -51,5 +51,14 @@ func realMain(ctx context.Context, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	// SINP_MEMPROFILE=file writes a heap profile when the command ends.
+	if path := os.Getenv("SINP_MEMPROFILE"); path != "" {
+		defer func() {
+			if f, err := os.Create(path); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
+	}
 	return cli.Dispatch(ctx, e, "sinp", commands(), args)
 }
