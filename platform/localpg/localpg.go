@@ -7,6 +7,8 @@ package localpg
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -153,7 +155,7 @@ func private(ctx context.Context, o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := filepath.Abs(filepath.Join(o.DataDir, "postgres"))
+	dir, err := clusterDir(o.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +169,12 @@ func private(ctx context.Context, o Options) (*Server, error) {
 		return s, nil // already running from an earlier start
 	}
 	if _, err := os.Stat(filepath.Join(dir, "PG_VERSION")); err != nil {
-		if err := os.MkdirAll(dir, 0o700); err != nil {
+		// The parents stay traversable for the postgres user; the cluster
+		// itself is its alone.
+		if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+			return nil, fmt.Errorf("localpg: %w", err)
+		}
+		if err := os.Mkdir(dir, 0o700); err != nil && !os.IsExist(err) {
 			return nil, fmt.Errorf("localpg: %w", err)
 		}
 		if err := chownToPostgres(dir); err != nil {
@@ -253,11 +260,33 @@ func chownToPostgres(dir string) error {
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
-	// The postgres user must be able to reach the directory.
-	for p := filepath.Dir(dir); p != "/"; p = filepath.Dir(p) {
-		if st, err := os.Stat(p); err == nil && st.Mode().Perm()&0o001 == 0 {
-			return fmt.Errorf("localpg: %s is not reachable by the postgres user; set SINP_DATA_DIR to a directory under /var or /srv", p)
+	return os.Chown(dir, uid, gid)
+}
+
+// clusterDir is where the private cluster lives: DataDir/postgres, unless
+// the process is root and the postgres user, which the server runs as,
+// cannot reach the data directory (a checkout under /root): then under
+// /var/lib/sinp, named after the data directory.
+func clusterDir(dataDir string) (string, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", fmt.Errorf("localpg: %w", err)
+	}
+	if os.Geteuid() != 0 {
+		return filepath.Join(abs, "postgres"), nil
+	}
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return "", fmt.Errorf("localpg: %w", err)
+	}
+	// Our own data directory may be traversed (not listed) by postgres.
+	if st, err := os.Stat(abs); err == nil && st.Mode().Perm()&0o001 == 0 {
+		_ = os.Chmod(abs, st.Mode().Perm()|0o011)
+	}
+	for p := abs; p != "/"; p = filepath.Dir(p) {
+		if st, err := os.Stat(p); err != nil || st.Mode().Perm()&0o001 == 0 {
+			sum := sha256.Sum256([]byte(abs))
+			return filepath.Join("/var/lib/sinp", "postgres-"+hex.EncodeToString(sum[:4])), nil
 		}
 	}
-	return os.Chown(dir, uid, gid)
+	return filepath.Join(abs, "postgres"), nil
 }

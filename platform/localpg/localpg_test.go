@@ -3,6 +3,7 @@ package localpg
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"sinp.occitanie.fr/platform/pgtest"
@@ -78,5 +79,35 @@ func TestPrivateClusterCreatedAndReused(t *testing.T) {
 	}
 	if err := checkPostGIS(ctx, s.AdminURL); err != nil {
 		t.Logf("PostGIS check on the private cluster: %v", err)
+	}
+}
+
+// As root, a data directory the postgres user cannot reach (a checkout under
+// /root) puts the cluster under /var/lib/sinp instead; a reachable one keeps
+// it in the data directory.
+func TestClusterDirIsReachableByPostgres(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("only root hands the cluster to the postgres user")
+	}
+	closed, err := os.MkdirTemp("/var/tmp", "sinp-closed-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(closed) })
+	_ = os.Chmod(closed, 0o700)
+	d, err := clusterDir(closed + "/checkout/.data")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(d, "/var/lib/sinp/postgres-") {
+		t.Fatalf("cluster in %s, which postgres cannot reach", d)
+	}
+	open, _ := os.MkdirTemp("/var/tmp", "sinp-open-")
+	t.Cleanup(func() { _ = os.RemoveAll(open) })
+	_ = os.Chmod(open, 0o755)
+	data := open + "/.data"
+	_ = os.Mkdir(data, 0o700) // as the embedded NATS store would leave it
+	if d, _ := clusterDir(data); d != data+"/postgres" {
+		t.Fatalf("cluster in %s, want it in the data directory", d)
 	}
 }
