@@ -174,7 +174,9 @@ func buildColumns() []Column {
 		std("occ_statut_biologique", "occStatutBiologique", String, "text", "STATUT_BIO", "Statut biologique (biological status)"),
 		std("occ_comportement", "occComportement", String, "text", "OCC_COMPORTEMENT", "Comportement (behaviour)"),
 		std("preuve_existante", "preuveExistante", String, "text", "PREUVE_EXIST", "Existence d'une preuve (proof exists)"),
-		std("preuve_numerique", "preuveNumerique", String, "text", "", "Adresse de la preuve numérique (URL of the digital proof)"),
+		// A photo's metadata can carry the exact place: a blurred row keeps
+		// no link to it.
+		precise(std("preuve_numerique", "preuveNumerique", String, "text", "", "Adresse de la preuve numérique (URL of the digital proof)")),
 		std("statut_validation", "statutValidation", String, "text", "STATUT_VALID", "Statut de validation (validation status)"),
 		std("diffusion_niveau_precision", "diffusionNiveauPrecision", String, "text", "NIV_PRECIS", "Précision de diffusion souhaitée par le producteur (producer's diffusion level)"),
 		std("sensi_niveau", "sensiNiveau", Integer, "integer", "SENSIBILITE", "Niveau de sensibilité 0 à 4 (sensitivity level)"),

@@ -188,9 +188,13 @@ func TestEveryObservationLandsWhereTheRulesSay(t *testing.T) {
 		}
 		if level > Precise {
 			blurLevels[level]++
-			if r.fields["dEEFloutage"] != "OUI" || r.fields["natureObjetGeo"] != "In" || r.fields["nomLieu"] != "" ||
-				r.fields["altitudeMin"] != "" || r.fields["commentaire"] != "" || r.fields["precisionGeometrie"] != "" {
+			if r.fields["dEEFloutage"] != "OUI" || r.fields["natureObjetGeo"] != "In" || r.fields["precisionGeometrie"] != "" {
 				t.Errorf("sensitive %s is not blurred in F1: %v", id, r.fields)
+			}
+			for _, c := range source.Exported() {
+				if c.Precise && r.fields[c.CSV] != "" {
+					t.Errorf("sensitive %s keeps its precise %s in F1: %q", id, c.CSV, r.fields[c.CSV])
+				}
 			}
 		} else if tr.viewType != ObjGeograph && r.fields["geometrie"] != tr.wkt {
 			t.Errorf("precise %s: F1 geometry %.80s differs from the store's %.80s", id, r.fields["geometrie"], tr.wkt)
