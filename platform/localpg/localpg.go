@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/user"
@@ -23,6 +24,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"sinp.occitanie.fr/platform/pg"
 )
@@ -63,7 +65,16 @@ func Ensure(ctx context.Context, o Options) (*Server, error) {
 	}
 	if o.URL != "" {
 		if err := ping(ctx, o.URL); err != nil {
-			return nil, fmt.Errorf("localpg: SINP_DATABASE_URL: %w", err)
+			// A server that answers but lacks the named database gets it,
+			// created from its maintenance database.
+			var pgErr *pgconn.PgError
+			name, admin, ok := maintenanceURL(o.URL)
+			if !errors.As(err, &pgErr) || pgErr.Code != "3D000" || !ok {
+				return nil, fmt.Errorf("localpg: SINP_DATABASE_URL: %w", err)
+			}
+			if err := createDatabase(ctx, admin, name); err != nil {
+				return nil, fmt.Errorf("localpg: SINP_DATABASE_URL: %w", err)
+			}
 		}
 		s := &Server{URL: o.URL, AdminURL: o.URL}
 		return s, checkPostGIS(ctx, o.URL)
@@ -95,10 +106,25 @@ func (s *Server) Stop() error {
 	return runAsPostgres(filepath.Join(s.binDir, "pg_ctl"), "-D", s.dir, "-m", "fast", "-w", "stop")
 }
 
-func ping(ctx context.Context, url string) error {
+// maintenanceURL returns the database a URL names and the same URL on the
+// server's "postgres" database, keeping every other parameter.
+func maintenanceURL(raw string) (name, admin string, ok bool) {
+	cfg, err := pgx.ParseConfig(raw)
+	if err != nil || cfg.Database == "" || cfg.Database == "postgres" {
+		return "", "", false
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return "", "", false // a keyword/value string: leave it to the operator
+	}
+	u.Path, u.RawPath = "/postgres", ""
+	return cfg.Database, u.String(), true
+}
+
+func ping(ctx context.Context, dsn string) error {
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	c, err := pgx.Connect(ctx, url)
+	c, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return err
 	}
@@ -131,8 +157,8 @@ func createDatabase(ctx context.Context, adminURL, name string) error {
 // ErrNoPostGIS says PostGIS is missing and how to install it.
 var ErrNoPostGIS = errors.New("PostGIS is not installed")
 
-func checkPostGIS(ctx context.Context, url string) error {
-	c, err := pgx.Connect(ctx, url)
+func checkPostGIS(ctx context.Context, dsn string) error {
+	c, err := pgx.Connect(ctx, dsn)
 	if err != nil {
 		return fmt.Errorf("localpg: %w", err)
 	}

@@ -2,10 +2,14 @@ package localpg
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
+	"sinp.occitanie.fr/platform/pg"
 	"sinp.occitanie.fr/platform/pgtest"
 )
 
@@ -28,6 +32,52 @@ func TestEnsureFindsServerAndPostGIS(t *testing.T) {
 	}
 	if err := ping(ctx, s.URL); err != nil {
 		t.Fatalf("platform database unreachable: %v", err)
+	}
+}
+
+// A SINP_DATABASE_URL naming a database the server lacks gets it created,
+// other URL parameters kept; an unreachable server is still an error naming
+// the variable.
+func TestEnsureCreatesTheNamedDatabase(t *testing.T) {
+	ctx := context.Background()
+	admin := pgtest.AdminURL()
+	if ping(ctx, admin) != nil {
+		t.Skip("no test server")
+	}
+	name := fmt.Sprintf("sinp_localpg_named_%d", os.Getpid())
+	dropDatabase(t, admin, name)
+	named := pg.WithDatabase(admin, name) + "&application_name=localpg_test"
+	s, err := Ensure(ctx, Options{URL: named})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dropDatabase(t, admin, name) })
+	if s.URL != named {
+		t.Errorf("URL = %s, want %s", s.URL, named)
+	}
+	if err := ping(ctx, s.URL); err != nil {
+		t.Fatalf("named database not created: %v", err)
+	}
+	if _, err := Ensure(ctx, Options{URL: named}); err != nil {
+		t.Fatalf("second call: %v", err)
+	}
+
+	_, err = Ensure(ctx, Options{URL: "postgres://postgres@127.0.0.1:1/sinp?connect_timeout=2"})
+	if err == nil || !strings.Contains(err.Error(), "SINP_DATABASE_URL") {
+		t.Fatalf("unreachable server: err = %v, want one naming SINP_DATABASE_URL", err)
+	}
+}
+
+func dropDatabase(t *testing.T, admin, name string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `DROP DATABASE IF EXISTS `+pgx.Identifier{name}.Sanitize()+` WITH (FORCE)`); err != nil {
+		t.Fatal(err)
 	}
 }
 
