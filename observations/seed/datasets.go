@@ -121,7 +121,8 @@ func makeDatasets(r *rand.Rand, fws []framework) []dataset {
 var poleTitle = map[string]string{"flore": "flore et fonge", "invertebres": "invertébrés", "mammiferes": "mammifères",
 	"reptiles_amphibiens": "reptiles et amphibiens", "oiseaux": "oiseaux", "poissons": "poissons"}
 
-func pickWeighted(r *rand.Rand, values []string, weights []float64) string {
+// pickWeighted draws one of values with the given relative weights.
+func pickWeighted[T any](r *rand.Rand, values []T, weights []float64) T {
 	sum := 0.0
 	for _, w := range weights {
 		sum += w

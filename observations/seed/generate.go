@@ -133,7 +133,7 @@ func (g *generator) row(id int64, obs, geo *copyRow) {
 	manual := r.Float64() < shareManual
 	level := 0
 	if manual {
-		level = 1 + int(pickWeighted(r, []string{"0", "1", "2", "3"}, []float64{15, 15, 15, 55})[0]-'0')
+		level = 1 + pickWeighted(r, []int{0, 1, 2, 3}, []float64{15, 15, 15, 55})
 	} else {
 		level = w.ref.Level(sensitivity.Observation{CdRef: t.cdRef, Departements: fp.depts, DateFin: end,
 			StatutBiologique: statutBio, Comportement: comportement}, time.Date(w.today, time.January, 1, 0, 0, 0, 0, time.UTC))
@@ -207,13 +207,13 @@ func (g *generator) row(id int64, obs, geo *copyRow) {
 	switch fp.kind {
 	case kindPoint:
 		obs.text(pickWeighted(r, []string{"St", "In", "NSP"}, []float64{85, 10, 5}))
-		obs.int(int64(pickWeightedInt(r, []int{1, 5, 10, 20, 50, 100, 250, 500, 1000, 5000}, []float64{5, 10, 20, 15, 15, 12, 8, 6, 6, 3})))
+		obs.int(int64(pickWeighted(r, []int{1, 5, 10, 20, 50, 100, 250, 500, 1000, 5000}, []float64{5, 10, 20, 15, 15, 12, 8, 6, 6, 3})))
 	case kindLine:
 		obs.text("St")
-		obs.int(int64(pickWeightedInt(r, []int{5, 10, 20, 50}, []float64{30, 40, 20, 10})))
+		obs.int(int64(pickWeighted(r, []int{5, 10, 20, 50}, []float64{30, 40, 20, 10})))
 	case kindPolygon:
 		obs.text(pickWeighted(r, []string{"St", "In"}, []float64{50, 50}))
-		obs.int(int64(pickWeightedInt(r, []int{5, 10, 20, 50}, []float64{30, 40, 20, 10})))
+		obs.int(int64(pickWeighted(r, []int{5, 10, 20, 50}, []float64{30, 40, 20, 10})))
 	default:
 		obs.text("In")
 		obs.null()
@@ -575,21 +575,6 @@ func altitude(p planar.Point, r *rand.Rand) int {
 		a *= 0.3
 	}
 	return max(0, int(a+r.NormFloat64()*120))
-}
-
-func pickWeightedInt(r *rand.Rand, values []int, weights []float64) int {
-	sum := 0.0
-	for _, w := range weights {
-		sum += w
-	}
-	u := r.Float64() * sum
-	for i, w := range weights {
-		if u < w {
-			return values[i]
-		}
-		u -= w
-	}
-	return values[len(values)-1]
 }
 
 // Coded values by pôle: what naturalists of each group record.
