@@ -355,6 +355,35 @@ func TestAttachedObservationsFollowThePolicy(t *testing.T) {
 	}
 }
 
+// Above hashedAbove hit objects, attached observations are matched by a
+// hashed lookup instead of the GIN index: the same rows either way.
+func TestHashedAttachmentSelectsTheSameRows(t *testing.T) {
+	db := teststore.Pool(t)
+	ids := func() map[string]int {
+		res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, F2Entitled: true})
+		seen := map[string]int{}
+		for _, d := range res.Deliverables {
+			for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, d.ArchiveName), "")) {
+				seen[d.Key.File+" "+r.fields["idSINPOccTax"]]++
+			}
+		}
+		return seen
+	}
+	viaIndex := ids()
+	saved := hashedAbove
+	hashedAbove = 0
+	t.Cleanup(func() { hashedAbove = saved })
+	hashed := ids()
+	if len(hashed) != len(viaIndex) {
+		t.Errorf("hashed lookup selected %d rows, the index %d", len(hashed), len(viaIndex))
+	}
+	for k, n := range viaIndex {
+		if hashed[k] != n {
+			t.Errorf("%s: %d times through the index, %d hashed", k, n, hashed[k])
+		}
+	}
+}
+
 // The buffer option adds exactly the observations within their precision
 // of the perimeter.
 func TestBufferAddsExactlyTheRowsWithinPrecision(t *testing.T) {

@@ -182,10 +182,12 @@ func (e *Encoder) insert(buf []byte, to int) {
 // their distance, and one position in historyStride before that, where only
 // long repeats (a polygon, a row's shared columns) pay, and are found a few
 // bytes late at worst. Inserting every position would cost a third of the
-// time of encoding the block.
+// time of encoding the block. On an extract's 154 MB points file, stride 8
+// with 128 KiB dense took 7% less CPU than stride 4 with 256 KiB for 0.03%
+// more bytes (5 alternating runs of sinp pack).
 var (
-	historyStride = 4
-	historyDense  = 256 << 10
+	historyStride = 8
+	historyDense  = 128 << 10
 )
 
 // prime inserts the history buf[:start] into the match finder.
