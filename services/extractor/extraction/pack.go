@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"sinp.occitanie.fr/sevenz"
 )
 
@@ -249,14 +251,35 @@ func (a *archive) closePartitions() error {
 	}
 	a.closed = true
 	for _, p := range a.order {
-		if err := p.w.Flush(); err != nil {
-			return err
-		}
-		if err := p.entry.Close(); err != nil {
+		if err := p.close(); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+func (p *partition) close() error {
+	if err := p.w.Flush(); err != nil {
+		return err
+	}
+	return p.entry.Close()
+}
+
+// closePartitions closes every partition of every archive at once. Closing
+// an entry waits for its last block: one by one, the pool would compress a
+// single block at a time while the other core idles.
+func (o *outputs) closePartitions() error {
+	var g errgroup.Group
+	for _, a := range o.order {
+		if a.closed {
+			continue
+		}
+		a.closed = true
+		for _, p := range a.order {
+			g.Go(p.close)
+		}
+	}
+	return g.Wait()
 }
 
 // finish writes the closing files and the archive's header.

@@ -11,10 +11,12 @@ import (
 	"os"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
@@ -101,8 +103,19 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	est, err := estimate(ctx, conn.Conn(), sel.query)
+	est, err := estimate(ctx, conn.Conn(), sel.query())
 	if err != nil {
+		return nil, err
+	}
+	second, err := opt.DB.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("extraction: %w", err)
+	}
+	defer func() {
+		second.Conn().Close(context.WithoutCancel(ctx))
+		second.Release()
+	}()
+	if err := shareSnapshot(ctx, conn.Conn(), second.Conn()); err != nil {
 		return nil, err
 	}
 
@@ -124,10 +137,7 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 		read.Add(1)
 		return r.route(b)
 	}}
-	_, err = conn.Conn().PgConn().CopyTo(ctx, rec, "COPY ("+sel.query+") TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL '')")
-	if err == nil {
-		err = rec.flush()
-	}
+	err = readSelection(ctx, conn.Conn(), second.Conn(), sel, rec)
 	stopProgress()
 	if err != nil {
 		return nil, fmt.Errorf("extraction: reading the selection: %w", err)
@@ -142,6 +152,83 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	res.Estimated = est
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// shareSnapshot opens a read-only transaction on each connection, both
+// seeing the same snapshot of the store: each observation is then read by
+// exactly one of the two queries, whatever is written meanwhile.
+func shareSnapshot(ctx context.Context, first, second *pgx.Conn) error {
+	for _, set := range sessionSettings {
+		if _, err := second.Exec(ctx, set); err != nil {
+			return fmt.Errorf("extraction: %s: %w", set, err)
+		}
+	}
+	const begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+	if _, err := first.Exec(ctx, begin); err != nil {
+		return fmt.Errorf("extraction: snapshot: %w", err)
+	}
+	var id string
+	if err := first.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&id); err != nil {
+		return fmt.Errorf("extraction: snapshot: %w", err)
+	}
+	if _, err := second.Exec(ctx, begin); err != nil {
+		return fmt.Errorf("extraction: snapshot: %w", err)
+	}
+	if _, err := second.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(id)); err != nil {
+		return fmt.Errorf("extraction: snapshot: %w", err)
+	}
+	return nil
+}
+
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// readSelection streams the main rows into rec, then the sensitive ones.
+// The sensitive query starts at once on the second connection: PostgreSQL
+// selects and sorts them while the main rows stream, then waits for them
+// to be read (nothing is held on this side).
+func readSelection(ctx context.Context, first, second *pgx.Conn, sel *selection, rec *records) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	mainDone := make(chan struct{})
+	sensitive := make(chan error, 1)
+	go func() {
+		_, err := second.PgConn().CopyTo(ctx, &afterWriter{ready: mainDone, w: rec, ctx: ctx}, copySQL(sel.sensitive))
+		sensitive <- err
+	}()
+	_, err := first.PgConn().CopyTo(ctx, rec, copySQL(sel.main))
+	if err == nil {
+		err = rec.flush()
+	}
+	if err != nil {
+		cancel()
+		<-sensitive
+		return err
+	}
+	close(mainDone)
+	if err := <-sensitive; err != nil {
+		return err
+	}
+	return rec.flush()
+}
+
+func copySQL(query string) string {
+	return "COPY (" + query + ") TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL '')"
+}
+
+// afterWriter holds writes back until ready is closed.
+type afterWriter struct {
+	ready <-chan struct{}
+	w     io.Writer
+	ctx   context.Context
+}
+
+func (a *afterWriter) Write(p []byte) (int, error) {
+	select {
+	case <-a.ready:
+		return a.w.Write(p)
+	case <-a.ctx.Done():
+		return 0, a.ctx.Err()
+	}
 }
 
 func startProgress(opt Options, read *atomic.Int64, est int64) func() {
@@ -185,6 +272,9 @@ func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs
 	if err != nil {
 		return nil, err
 	}
+	if err := out.closePartitions(); err != nil {
+		return nil, err
+	}
 	res := &Result{Perimeter: perimeter}
 	for _, a := range out.order {
 		ids := slices.Sorted(maps.Keys(a.datasets))
@@ -192,10 +282,7 @@ func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs
 		if err != nil {
 			return nil, err
 		}
-		// Partitions close before the readme is written: it counts them.
-		if err := a.closePartitions(); err != nil {
-			return nil, err
-		}
+		// Partitions are closed before the readme is written: it counts them.
 		text := readme(readmeData{Spec: spec, Perimeter: perimeter, Archive: a, Sheets: len(sheets)})
 		if err := a.finish(text, descriptor(l, a, noms), sheets, spec.Stamp); err != nil {
 			return nil, fmt.Errorf("extraction: %s: %w", a.name, err)

@@ -26,11 +26,13 @@ var sessionSettings = []string{
 	"SET work_mem = '256MB'",
 }
 
-// selection is the query of one run, prepared on a dedicated connection
-// (its perimeter lives in session temporary tables).
+// selection is the query of one run in two parts read one after the
+// other: main (the rows shown as they are) and sensitive (sorted, so
+// PostgreSQL must produce them all before the first: it does so on a
+// second connection while main streams). Both are self-contained SQL.
 type selection struct {
-	query     string
-	perimeter string // for the readme
+	main, sensitive string
+	perimeter       string // for the readme
 }
 
 // prepareSelection sets the session up and builds the query.
@@ -148,19 +150,17 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 	// same commune or département polygon then repeats on adjacent rows,
 	// where the compressor finds it, instead of megabytes apart. Rows are
 	// still placed by the Go rules (classify.go); this order only packs.
-	query := fmt.Sprintf(`SELECT %[1]s %[2]s AND %[4]s
+	main := fmt.Sprintf(`SELECT %[1]s %[2]s AND %[4]s
 UNION ALL
-SELECT %[1]s %[3]s AND %[4]s
-UNION ALL
-(SELECT %[1]s FROM (SELECT s.* %[2]s AND %[5]s UNION ALL SELECT s.* %[3]s AND %[5]s) s ORDER BY %[6]s)`,
-		list, geoFrom, attFrom, notSensitiveSQL, sensitiveSQL, blurOrderSQL)
-	return &selection{query: query, perimeter: summary}, nil
+SELECT %[1]s %[3]s AND %[4]s`, list, geoFrom, attFrom, notSensitiveSQL)
+	sensitive := fmt.Sprintf(`SELECT %[1]s FROM (SELECT s.* %[2]s AND %[3]s UNION ALL SELECT s.* %[4]s AND %[3]s) s ORDER BY %[5]s`,
+		list, geoFrom, sensitiveSQL, attFrom, blurOrderSQL)
+	return &selection{main: main, sensitive: sensitive, perimeter: summary}, nil
 }
 
-// sensitiveSQL is true for the rows EffectiveLevel puts above Precise. It
-// is the predicate of the store's observation_sensitive_idx, word for word,
-// so that the planner reads them through that index; notSensitiveSQL is its
-// exact complement (a NULL must not drop a row from both halves).
+// query is the whole selection in the order rows are read.
+func (s *selection) query() string { return s.main + "\nUNION ALL\n(" + s.sensitive + ")" }
+
 // attachedKinds are the kinds of geographic object an observation without
 // geometry may be attached to, with the view's column of its codes.
 var attachedKinds = []struct{ kind, col string }{
@@ -195,20 +195,22 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 	var or []string
 	for _, k := range attachedKinds {
 		codes := hits[k.kind]
-		switch {
-		case len(codes) == 0:
+		if len(codes) == 0 {
 			continue
-		case len(codes) <= hashedAbove:
-			or = append(or, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && (SELECT codes FROM pg_temp.extract_hit WHERE kind = '%s'))`,
-				k.kind, k.col, k.kind))
-		default:
+		}
+		// Constants, not a reference to the session's table: the sensitive
+		// rows are read on a second connection.
+		quoted := make([]string, len(codes))
+		for i, c := range codes {
+			quoted[i] = "'" + strings.ReplaceAll(c, "'", "''") + "'"
+		}
+		array := "ARRAY[" + strings.Join(quoted, ",") + "]::text[]"
+		if len(codes) <= hashedAbove {
+			or = append(or, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && %s)`, k.kind, k.col, array))
+		} else {
 			// = ANY of a constant array is a hash lookup.
-			quoted := make([]string, len(codes))
-			for i, c := range codes {
-				quoted[i] = "'" + strings.ReplaceAll(c, "'", "''") + "'"
-			}
-			or = append(or, fmt.Sprintf(`(s.rattachement = '%s' AND EXISTS (SELECT 1 FROM unnest(s.%s) c WHERE c = ANY (ARRAY[%s]::text[])))`,
-				k.kind, k.col, strings.Join(quoted, ",")))
+			or = append(or, fmt.Sprintf(`(s.rattachement = '%s' AND EXISTS (SELECT 1 FROM unnest(s.%s) c WHERE c = ANY (%s)))`,
+				k.kind, k.col, array))
 		}
 	}
 	if len(or) == 0 {
@@ -217,6 +219,9 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 	return "(" + strings.Join(or, " OR ") + ")", nil
 }
 
+// sensitiveSQL is true for the rows EffectiveLevel puts above Precise;
+// notSensitiveSQL is its exact complement (a NULL must not drop a row from
+// both halves).
 const (
 	sensitivePredicate = `s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3', '4'))`
 	sensitiveSQL       = `(` + sensitivePredicate + `)`
