@@ -158,23 +158,40 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 // seeing the same snapshot of the store: each observation is then read by
 // exactly one of the two queries, whatever is written meanwhile.
 func shareSnapshot(ctx context.Context, first, second *pgx.Conn) error {
+	id, err := exportSnapshot(ctx, first)
+	if err != nil {
+		return err
+	}
+	return importSnapshot(ctx, second, id)
+}
+
+const beginSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+
+// exportSnapshot begins the first connection's transaction and returns the
+// id of its snapshot.
+func exportSnapshot(ctx context.Context, c *pgx.Conn) (string, error) {
+	if _, err := c.Exec(ctx, beginSnapshot); err != nil {
+		return "", fmt.Errorf("extraction: snapshot: %w", err)
+	}
+	var id string
+	if err := c.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&id); err != nil {
+		return "", fmt.Errorf("extraction: snapshot: %w", err)
+	}
+	return id, nil
+}
+
+// importSnapshot sets the second connection's session up as the first's
+// and begins a transaction on the snapshot id.
+func importSnapshot(ctx context.Context, c *pgx.Conn, id string) error {
 	for _, set := range sessionSettings {
-		if _, err := second.Exec(ctx, set); err != nil {
+		if _, err := c.Exec(ctx, set); err != nil {
 			return fmt.Errorf("extraction: %s: %w", set, err)
 		}
 	}
-	const begin = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-	if _, err := first.Exec(ctx, begin); err != nil {
+	if _, err := c.Exec(ctx, beginSnapshot); err != nil {
 		return fmt.Errorf("extraction: snapshot: %w", err)
 	}
-	var id string
-	if err := first.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&id); err != nil {
-		return fmt.Errorf("extraction: snapshot: %w", err)
-	}
-	if _, err := second.Exec(ctx, begin); err != nil {
-		return fmt.Errorf("extraction: snapshot: %w", err)
-	}
-	if _, err := second.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(id)); err != nil {
+	if _, err := c.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(id)); err != nil {
 		return fmt.Errorf("extraction: snapshot: %w", err)
 	}
 	return nil
