@@ -210,6 +210,9 @@ func readSelection(ctx context.Context, first, second *pgx.Conn, sel *selection,
 	sensitive := make(chan error, 1)
 	go func() {
 		_, err := second.PgConn().CopyTo(ctx, &afterWriter{ready: mainDone, w: rec, ctx: ctx}, copySQL(sel.sensitive))
+		if err != nil {
+			cancel() // no use reading the main rows to the end
+		}
 		sensitive <- err
 	}()
 	_, err := first.PgConn().CopyTo(ctx, rec, copySQL(sel.main))
@@ -218,7 +221,9 @@ func readSelection(ctx context.Context, first, second *pgx.Conn, sel *selection,
 	}
 	if err != nil {
 		cancel()
-		<-sensitive
+		if serr := <-sensitive; serr != nil && !errors.Is(serr, context.Canceled) {
+			return serr // the cause; the main stream was cancelled for it
+		}
 		return err
 	}
 	close(mainDone)
