@@ -90,32 +90,25 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	conn, err := opt.DB.Acquire(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("extraction: %w", err)
-	}
-	// The session's temporary tables and settings die with the connection.
-	defer func() {
-		conn.Conn().Close(context.WithoutCancel(ctx))
-		conn.Release()
-	}()
-	sel, err := prepareSelection(ctx, conn.Conn(), spec, l)
+	conn, done, err := dedicated(ctx, opt.DB)
 	if err != nil {
 		return nil, err
 	}
-	est, err := estimate(ctx, conn.Conn(), sel.query())
+	defer done()
+	sel, err := prepareSelection(ctx, conn, spec, l)
 	if err != nil {
 		return nil, err
 	}
-	second, err := opt.DB.Acquire(ctx)
+	est, err := estimate(ctx, conn, sel.query())
 	if err != nil {
-		return nil, fmt.Errorf("extraction: %w", err)
+		return nil, err
 	}
-	defer func() {
-		second.Conn().Close(context.WithoutCancel(ctx))
-		second.Release()
-	}()
-	if err := shareSnapshot(ctx, conn.Conn(), second.Conn()); err != nil {
+	second, done2, err := dedicated(ctx, opt.DB)
+	if err != nil {
+		return nil, err
+	}
+	defer done2()
+	if err := shareSnapshot(ctx, conn, second); err != nil {
 		return nil, err
 	}
 
@@ -137,7 +130,7 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 		read.Add(1)
 		return r.route(b)
 	}}
-	err = readSelection(ctx, conn.Conn(), second.Conn(), sel, rec)
+	err = readSelection(ctx, conn, second, sel, rec)
 	stopProgress()
 	if err != nil {
 		return nil, fmt.Errorf("extraction: reading the selection: %w", err)
@@ -152,6 +145,20 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	res.Estimated = est
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// dedicated takes a connection from the pool for this run alone; done
+// closes it, so that its session settings, temporary tables and
+// transaction die with it.
+func dedicated(ctx context.Context, db *pgxpool.Pool) (*pgx.Conn, func(), error) {
+	c, err := db.Acquire(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("extraction: %w", err)
+	}
+	return c.Conn(), func() {
+		c.Conn().Close(context.WithoutCancel(ctx))
+		c.Release()
+	}, nil
 }
 
 // shareSnapshot opens a read-only transaction on each connection, both
