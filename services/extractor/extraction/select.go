@@ -170,7 +170,8 @@ var attachedKinds = []struct{ kind, col string }{
 // hashedAbove is the number of hit objects of a kind above which attached
 // observations are matched by a hashed lookup of their codes rather than
 // through the GIN index: a GIN overlap query costs every matching row
-// times every key (1.4 s for the region's 4,485 communes, 0.3 s hashed).
+// times every key. For the region's 4,485 communes, reading the 68,000
+// attached non-sensitive rows took 3.4 s through the index, 1.2 s hashed.
 var hashedAbove = 1000
 
 // attachedSQL is the condition selecting observations attached to an
