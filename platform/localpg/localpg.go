@@ -65,13 +65,16 @@ func Ensure(ctx context.Context, o Options) (*Server, error) {
 	}
 	if o.URL != "" {
 		if err := ping(ctx, o.URL); err != nil {
-			// A server that answers but lacks the named database gets it,
-			// created from its maintenance database.
+			// A local server that answers but lacks the named database gets
+			// it, created from its maintenance database. A remote one is a
+			// deployment's: a misspelt name there must fail, not start the
+			// platform on an empty store.
 			var pgErr *pgconn.PgError
 			name, admin, ok := maintenanceURL(o.URL)
-			if !errors.As(err, &pgErr) || pgErr.Code != "3D000" || !ok {
+			if !errors.As(err, &pgErr) || pgErr.Code != "3D000" || !ok || !isLocal(o.URL) {
 				return nil, fmt.Errorf("localpg: SINP_DATABASE_URL: %w", err)
 			}
+			o.Log.Warn("creating the database SINP_DATABASE_URL names", "database", name)
 			if err := createDatabase(ctx, admin, name); err != nil {
 				return nil, fmt.Errorf("localpg: SINP_DATABASE_URL: %w", err)
 			}
@@ -119,6 +122,20 @@ func maintenanceURL(raw string) (name, admin string, ok bool) {
 	}
 	u.Path, u.RawPath = "/postgres", ""
 	return cfg.Database, u.String(), true
+}
+
+// isLocal says whether a URL's server is on this machine (loopback or a
+// Unix socket).
+func isLocal(raw string) bool {
+	cfg, err := pgx.ParseConfig(raw)
+	if err != nil {
+		return false
+	}
+	if strings.HasPrefix(cfg.Host, "/") || cfg.Host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(cfg.Host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func ping(ctx context.Context, dsn string) error {

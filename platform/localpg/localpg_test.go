@@ -68,6 +68,24 @@ func TestEnsureCreatesTheNamedDatabase(t *testing.T) {
 	}
 }
 
+// Only a server on this machine gets a missing database created: a remote
+// one belongs to a deployment, where a misspelt name must fail.
+func TestIsLocal(t *testing.T) {
+	for url, want := range map[string]bool{
+		"postgres://postgres@127.0.0.1:5432/sinp":           true,
+		"postgres://postgres@localhost/sinp":                true,
+		"postgres://postgres@[::1]:5432/sinp":               true,
+		"host=/var/run/postgresql dbname=sinp":              true,
+		"postgres://sinp@db.example.org:5432/sinp":          false,
+		"postgres://sinp@10.0.0.5:5432/sinp":                false,
+		"postgres://sinp@postgis:5432/sinp?sslmode=disable": false,
+	} {
+		if got := isLocal(url); got != want {
+			t.Errorf("isLocal(%s) = %v, want %v", url, got, want)
+		}
+	}
+}
+
 func dropDatabase(t *testing.T, admin, name string) {
 	t.Helper()
 	ctx := context.Background()

@@ -53,12 +53,15 @@ func (r *records) consume(b []byte) (int, error) {
 	}
 }
 
-// flush reports a truncated last record.
+// flush hands over a last record that lacked its newline; the stream may
+// then go on with another query's rows.
 func (r *records) flush() error {
 	if len(r.buf) == 0 {
 		return nil
 	}
-	return r.handle(r.buf)
+	rec := r.buf
+	r.buf = nil
+	return r.handle(rec)
 }
 
 // splitFields cuts a CSV record at the separators outside quotes. Fields

@@ -132,6 +132,10 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	}}
 	err = readSelection(ctx, conn, second, sel, rec)
 	stopProgress()
+	// The snapshot is no longer needed: an open one holds VACUUM back on
+	// the whole server while the archives are finished.
+	done()
+	done2()
 	if err != nil {
 		return nil, fmt.Errorf("extraction: reading the selection: %w", err)
 	}
@@ -147,18 +151,18 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	return res, nil
 }
 
-// dedicated takes a connection from the pool for this run alone; done
-// closes it, so that its session settings, temporary tables and
-// transaction die with it.
+// dedicated opens a connection for this run alone, outside the pool: a
+// run holds two for its whole reading while routing and finishing borrow
+// from the pool, so taking them from it could exhaust it with a few
+// concurrent runs. done closes it (idempotent), and with it its session
+// settings, temporary tables and transaction.
 func dedicated(ctx context.Context, db *pgxpool.Pool) (*pgx.Conn, func(), error) {
-	c, err := db.Acquire(ctx)
+	c, err := pgx.ConnectConfig(ctx, db.Config().ConnConfig.Copy())
 	if err != nil {
 		return nil, nil, fmt.Errorf("extraction: %w", err)
 	}
-	return c.Conn(), func() {
-		c.Conn().Close(context.WithoutCancel(ctx))
-		c.Release()
-	}, nil
+	var once sync.Once
+	return c, func() { once.Do(func() { c.Close(context.WithoutCancel(ctx)) }) }, nil
 }
 
 // shareSnapshot opens a read-only transaction on each connection, both

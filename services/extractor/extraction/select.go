@@ -24,6 +24,8 @@ var sessionSettings = []string{
 	"SET jit = off",
 	// The sensitive rows are sorted (see prepareSelection): in memory.
 	"SET work_mem = '256MB'",
+	// Codes are inlined in the query as '...' literals.
+	"SET standard_conforming_strings = on",
 }
 
 // selection is the query of one run in two parts read one after the
