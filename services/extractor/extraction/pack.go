@@ -74,7 +74,6 @@ type archive struct {
 	codes    []map[string]struct{} // per coded column of the layout
 	datasets map[string]struct{}
 	rows     int64
-	closed   bool // partitions closed
 }
 
 // partition is one CSV file being written.
@@ -244,20 +243,6 @@ func (o *outputs) write(k Key, body []byte, fields [][]byte, edits []edit) error
 	return nil
 }
 
-// closePartitions ends every CSV entry.
-func (a *archive) closePartitions() error {
-	if a.closed {
-		return nil
-	}
-	a.closed = true
-	for _, p := range a.order {
-		if err := p.close(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func (p *partition) close() error {
 	if err := p.w.Flush(); err != nil {
 		return err
@@ -271,10 +256,6 @@ func (p *partition) close() error {
 func (o *outputs) closePartitions() error {
 	var g errgroup.Group
 	for _, a := range o.order {
-		if a.closed {
-			continue
-		}
-		a.closed = true
 		for _, p := range a.order {
 			g.Go(p.close)
 		}
@@ -282,11 +263,9 @@ func (o *outputs) closePartitions() error {
 	return g.Wait()
 }
 
-// finish writes the closing files and the archive's header.
+// finish writes the closing files and the archive's header, once
+// outputs.closePartitions has ended the CSV entries.
 func (a *archive) finish(readme, descriptor []byte, sheets []Sheet, stamp time.Time) error {
-	if err := a.closePartitions(); err != nil {
-		return err
-	}
 	for _, w := range []struct {
 		wc   io.WriteCloser
 		data []byte

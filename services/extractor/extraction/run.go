@@ -11,7 +11,6 @@ import (
 	"os"
 	"slices"
 	"sort"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -207,8 +206,6 @@ func importSnapshot(ctx context.Context, c *pgx.Conn, id string) error {
 	}
 	return nil
 }
-
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // readSelection streams the main rows into rec, then the sensitive ones.
 // The sensitive query starts at once on the second connection: PostgreSQL

@@ -163,6 +163,10 @@ SELECT %[1]s %[3]s AND %[4]s`, list, geoFrom, attFrom, notSensitiveSQL)
 // query is the whole selection in the order rows are read.
 func (s *selection) query() string { return s.main + "\nUNION ALL\n(" + s.sensitive + ")" }
 
+// quoteLiteral is s as an SQL string literal (standard_conforming_strings
+// is on in the extraction's sessions).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
 // attachedKinds are the kinds of geographic object an observation without
 // geometry may be attached to, with the view's column of its codes.
 var attachedKinds = []struct{ kind, col string }{
@@ -205,7 +209,7 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 		// rows are read on a second connection.
 		quoted := make([]string, len(codes))
 		for i, c := range codes {
-			quoted[i] = "'" + strings.ReplaceAll(c, "'", "''") + "'"
+			quoted[i] = quoteLiteral(c)
 		}
 		array := "ARRAY[" + strings.Join(quoted, ",") + "]::text[]"
 		if len(codes) <= hashedAbove {
@@ -224,7 +228,10 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 
 // sensitiveSQL is true for the rows EffectiveLevel puts above Precise;
 // notSensitiveSQL is its exact complement (a NULL must not drop a row from
-// both halves).
+// both halves). No partial index serves it: through the view's cast
+// (o.sensi_niveau::integer) the planner cannot prove an index predicate on
+// the table, and a region's sensitive rows (one in seven, on nearly every
+// page) are read as fast by a sequential scan.
 const (
 	sensitivePredicate = `s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3', '4'))`
 	sensitiveSQL       = `(` + sensitivePredicate + `)`
@@ -247,7 +254,7 @@ func filterSQL(spec Spec) string {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			b.WriteString("'" + strings.ReplaceAll(p, "'", "''") + "'")
+			b.WriteString(quoteLiteral(p))
 		}
 		b.WriteString(")")
 	}
