@@ -56,18 +56,10 @@ func check(f *os.File, password string) error {
 	if _, err := io.ReadFull(f, sig); err != nil {
 		return fmt.Errorf("signature header: %w", err)
 	}
-	if !bytes.Equal(sig[:6], signature[:]) {
-		return errors.New("not a 7z archive")
+	nextOffset, nextSize, nextCRC, err := parseSignatureHeader(sig)
+	if err != nil {
+		return err
 	}
-	if sig[6] != 0 || sig[7] != 4 {
-		return fmt.Errorf("format version %d.%d, want 0.4", sig[6], sig[7])
-	}
-	if got, want := crc32.ChecksumIEEE(sig[12:]), binary.LittleEndian.Uint32(sig[8:]); got != want {
-		return fmt.Errorf("signature header CRC %08x, recorded %08x", got, want)
-	}
-	nextOffset := binary.LittleEndian.Uint64(sig[12:])
-	nextSize := binary.LittleEndian.Uint64(sig[20:])
-	nextCRC := binary.LittleEndian.Uint32(sig[28:])
 	if nextSize > maxHeaderSize || nextOffset > uint64(size) {
 		return fmt.Errorf("header of %d bytes at %d: out of the file", nextSize, nextOffset)
 	}
@@ -142,6 +134,21 @@ type packStream struct {
 
 // checkStreams reads streams that must tile [from, to) exactly and checks
 // their CRC32.
+// parseSignatureHeader checks the 32-byte signature header and returns
+// where the header is, its size and its CRC.
+func parseSignatureHeader(sig []byte) (nextOffset, nextSize uint64, nextCRC uint32, err error) {
+	if !bytes.Equal(sig[:6], signature[:]) {
+		return 0, 0, 0, errors.New("not a 7z archive")
+	}
+	if sig[6] != 0 || sig[7] != 4 {
+		return 0, 0, 0, fmt.Errorf("format version %d.%d, want 0.4", sig[6], sig[7])
+	}
+	if got, want := crc32.ChecksumIEEE(sig[12:]), binary.LittleEndian.Uint32(sig[8:]); got != want {
+		return 0, 0, 0, fmt.Errorf("signature header CRC %08x, recorded %08x", got, want)
+	}
+	return binary.LittleEndian.Uint64(sig[12:]), binary.LittleEndian.Uint64(sig[20:]), binary.LittleEndian.Uint32(sig[28:]), nil
+}
+
 func checkStreams(f *os.File, packs []packStream, from, to uint64) error {
 	at, longest := uint64(0), uint64(0)
 	for _, p := range packs {

@@ -1,8 +1,6 @@
 package sevenz
 
 import (
-	"bytes"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
@@ -76,9 +74,7 @@ func isEmptyArchive(path string) (bool, error) {
 	if _, err := io.ReadFull(f, b); err != nil {
 		return false, fmt.Errorf("sevenz: verify: %w", err)
 	}
-	if !bytes.Equal(b[:6], signature[:]) ||
-		binary.LittleEndian.Uint32(b[8:]) != crc32.ChecksumIEEE(b[12:32]) ||
-		binary.LittleEndian.Uint64(b[20:]) != 0 {
+	if _, nextSize, _, err := parseSignatureHeader(b); err != nil || nextSize != 0 {
 		return false, fmt.Errorf("%w: %s: bad signature header", ErrCorrupt, path)
 	}
 	return true, nil
