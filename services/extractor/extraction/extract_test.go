@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -534,5 +535,58 @@ func TestRepeatedRunIsByteIdentical(t *testing.T) {
 	}
 	if !slices.Equal(sums[0], sums[1]) {
 		t.Fatalf("two runs differ:\n%v\n%v", sums[0], sums[1])
+	}
+}
+
+// The benchmark's shell procedure selects the extractor's rows: the whole
+// selection, and for each pôle the rows of its F2.
+func TestShellQuerySelectsTheExtractorsRows(t *testing.T) {
+	db := teststore.Pool(t)
+	areas := []AreaRef{{KindDepartement, "82"}}
+	res, dir := extract(t, db, Spec{Areas: areas, F2Entitled: true})
+	idsOf := func(query string) map[string]bool {
+		rows, err := db.Query(context.Background(), query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		ids := map[string]bool{}
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			id, ok := vals[0].([16]byte)
+			if !ok {
+				t.Fatalf("the shell query's first column is %T, want the uuid idSINPOccTax", vals[0])
+			}
+			ids[fmt.Sprintf("%x-%x-%x-%x-%x", id[0:4], id[4:6], id[6:8], id[8:10], id[10:])] = true
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	all := map[string]bool{}
+	f2 := 0
+	for _, d := range res.Deliverables {
+		ids := map[string]bool{}
+		for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, d.ArchiveName), "")) {
+			ids[r.fields["idSINPOccTax"]] = true
+			all[r.fields["idSINPOccTax"]] = true
+		}
+		if d.Key.File == F2 {
+			f2++
+			if shell := idsOf(ShellQuery(areas, d.Key.Pole)); !maps.Equal(shell, ids) {
+				t.Errorf("F2 %s: the shell query selects %d rows, the archive holds %d", d.Key.Pole, len(shell), len(ids))
+			}
+		}
+	}
+	if f2 == 0 {
+		t.Fatal("no F2 archive: the test proves nothing")
+	}
+	// An adherent gets every selected row in F1 or F2.
+	if shell := idsOf(ShellQuery(areas, "")); !maps.Equal(shell, all) || int64(len(all)) != res.Selected {
+		t.Errorf("the shell query selects %d rows, the extractor %d (%d in its archives)", len(shell), res.Selected, len(all))
 	}
 }

@@ -298,11 +298,14 @@ func estimate(ctx context.Context, conn *pgx.Conn, query string) (int64, error) 
 // without parameters: the exported columns, formatted as the extractor
 // writes them, of the same rows. It is what the platform's former shell
 // procedure ran through psql \copy, kept to benchmark the extractor against.
-func ShellQuery(areas []AreaRef) string {
+// With a pôle, it is the rows of that pôle's F2 (its sensitive rows, at
+// full precision), which the procedure extracted the same way for an
+// adherent.
+func ShellQuery(areas []AreaRef, f2Pole string) string {
 	l, _ := newLayout()
 	var refs []string
 	for _, a := range areas {
-		refs = append(refs, fmt.Sprintf("('%s','%s')", a.Kind, a.Code))
+		refs = append(refs, fmt.Sprintf("(%s,%s)", quoteLiteral(a.Kind), quoteLiteral(a.Code)))
 	}
 	list := strings.TrimPrefix(l.selectList("s"), "s.pole, s.type_geometrie, ")
 	perimeter := `(SELECT ST_Union(geom) FROM oc_dat.v_extract_area WHERE (kind, code) IN (` + strings.Join(refs, ",") + `))`
@@ -311,6 +314,10 @@ func ShellQuery(areas []AreaRef) string {
 		attached = append(attached, fmt.Sprintf(`(s.rattachement = '%s' AND s.%s && (SELECT array_agg(a.code) FROM oc_dat.v_extract_area a, p WHERE a.kind = '%s' AND ST_Intersects(a.geom, p.inside)))`,
 			k.kind, k.col, k.kind))
 	}
-	return fmt.Sprintf(`WITH p AS MATERIALIZED (SELECT g AS geom, ST_Buffer(g, -1) AS inside FROM (SELECT %s AS g) x) SELECT %s FROM oc_dat.v_extract_source s, p WHERE ST_Intersects(s.geom, p.geom) UNION ALL SELECT %s FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND (%s)`,
-		perimeter, list, list, strings.Join(attached, " OR "))
+	var f2 string
+	if f2Pole != "" {
+		f2 = ` AND ` + sensitiveSQL + ` AND s.pole = ` + quoteLiteral(f2Pole)
+	}
+	return fmt.Sprintf(`WITH p AS MATERIALIZED (SELECT g AS geom, ST_Buffer(g, -1) AS inside FROM (SELECT %s AS g) x) SELECT %s FROM oc_dat.v_extract_source s, p WHERE ST_Intersects(s.geom, p.geom)%s UNION ALL SELECT %s FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND (%s)%s`,
+		perimeter, list, f2, list, strings.Join(attached, " OR "), f2)
 }
