@@ -193,7 +193,7 @@ func exportSnapshot(ctx context.Context, c *pgx.Conn) (string, error) {
 // importSnapshot sets the second connection's session up as the first's
 // and begins a transaction on the snapshot id.
 func importSnapshot(ctx context.Context, c *pgx.Conn, id string) error {
-	for _, set := range sessionSettings {
+	for _, set := range append(slices.Clone(sessionSettings), sensitiveWorkMem) {
 		if _, err := c.Exec(ctx, set); err != nil {
 			return fmt.Errorf("extraction: %s: %w", set, err)
 		}
