@@ -9,17 +9,19 @@ import (
 // router places each record in its partitions: the F1 partition as it is
 // or blurred, the F2 partition of its pôle, or nowhere.
 type router struct {
-	ctx    context.Context
-	spec   Spec
-	l      *layout
-	areas  *areas
-	out    *outputs
-	fields [][]byte
-	full   [][]byte
-	edits  []edit
-	lists  [3][]string
-	poles  map[string]string // interned pôle codes
-	first  bool              // the first record has been checked whole
+	ctx   context.Context
+	spec  Spec
+	l     *layout
+	areas *areas
+	out   *outputs
+	// blurred holds F1's blurred rows until the selection is read.
+	blurred *deferred
+	fields  [][]byte
+	full    [][]byte
+	edits   []edit
+	lists   [3][]string
+	poles   map[string]string // interned pôle codes
+	first   bool              // the first record has been checked whole
 
 	counts Counts
 }
@@ -61,70 +63,87 @@ func (r *router) route(rec []byte) error {
 		}
 		r.first = true
 	}
+	pole, viewType, place := r.parse(rec)
+	r.counts.Selected++
+	switch {
+	case place.F1 && place.Blur == Precise:
+		if err := r.writeAsIs(r.key(F1, pole, viewType), rec, viewType); err != nil {
+			return err
+		}
+		r.counts.F1++
+		return nil
+	case !place.F1 && !place.F2:
+		r.counts.WithheldF1++
+		r.counts.Withheld++
+		return nil
+	}
+	// Sensitive rows are written once the selection is read, grouped by
+	// the object their level blurs them to (level 4 and rows no single
+	// object blurs: by pôle only).
+	ref, _ := BlurObject(min(place.Blur, Departement), r.containment(r.fields))
+	return r.blurred.add(rec, blurGroup{pole: pole, obj: ref})
+}
+
+// parse splits the routing fields of rec into r.fields and says where the
+// row goes.
+func (r *router) parse(rec []byte) (pole, viewType string, place Placement) {
 	r.fields = splitFieldsN(rec, r.fields, r.l.routing+1)
 	f := r.fields
-	r.counts.Selected++
 	pole, ok := r.poles[string(f[fieldPole])]
 	if !ok {
 		pole = string(unquote(f[fieldPole]))
 		r.poles[string(f[fieldPole])] = pole
 	}
-	viewType := string(unquote(f[fieldType]))
-	attached := viewType == ObjGeograph
-	place := Place(levelOf(f[r.l.sensi], f[r.l.dsPub], f[r.l.nivPrecis]), r.spec.F2Entitled)
-	body := rec[len(f[0])+len(f[1])+2:]
+	viewType = string(unquote(f[fieldType]))
+	return pole, viewType, Place(levelOf(f[r.l.sensi], f[r.l.dsPub], f[r.l.nivPrecis]), r.spec.F2Entitled)
+}
 
-	// Attached observations under most_precise carry their object's
-	// geometry in both files.
-	var attachedWKT []byte
-	if attached && r.spec.Attached == AttachedMostPrecise {
+// writeDeferred writes the sensitive rows: blurred to F1, as they are to
+// the F2 of their pôle.
+func (r *router) writeDeferred() error {
+	return r.blurred.each(func(rec []byte) error {
+		pole, viewType, place := r.parse(rec)
+		inAny := false
+		if place.F1 {
+			var err error
+			if inAny, err = r.writeBlurred(rec, pole, viewType, viewType == ObjGeograph, place); err != nil {
+				return err
+			}
+		} else {
+			r.counts.WithheldF1++
+		}
+		if place.F2 {
+			if err := r.writeAsIs(r.key(F2, pole, viewType), rec, viewType); err != nil {
+				return err
+			}
+			r.counts.F2++
+			inAny = true
+		}
+		if !inAny {
+			r.counts.Withheld++
+		}
+		return nil
+	})
+}
+
+// writeAsIs writes a row unblurred; r.fields holds its routing fields.
+// Attached observations under most_precise carry their object's geometry
+// (in both files).
+func (r *router) writeAsIs(k Key, rec []byte, viewType string) error {
+	f := r.fields
+	if viewType == ObjGeograph && r.spec.Attached == AttachedMostPrecise {
 		if ref, ok := MostPrecise(r.containment(f)); ok {
 			w, found, err := r.areas.WKT(r.ctx, ref)
 			if err != nil {
 				return err
 			}
 			if found {
-				attachedWKT = w
+				r.full = splitFields(rec, r.full)
+				return r.out.write(k, nil, r.full, []edit{{r.l.geom, w}})
 			}
 		}
 	}
-	write := func(k Key) error {
-		if attachedWKT == nil {
-			return r.out.write(k, body, f, nil)
-		}
-		r.full = splitFields(rec, r.full)
-		return r.out.write(k, nil, r.full, []edit{{r.l.geom, attachedWKT}})
-	}
-
-	inAny := false
-	if place.F1 {
-		var err error
-		if place.Blur == Precise {
-			err = write(r.key(F1, pole, viewType))
-			inAny = err == nil
-			if inAny {
-				r.counts.F1++
-			}
-		} else {
-			inAny, err = r.writeBlurred(rec, pole, viewType, attached, place)
-		}
-		if err != nil {
-			return err
-		}
-	} else {
-		r.counts.WithheldF1++
-	}
-	if place.F2 {
-		if err := write(r.key(F2, pole, viewType)); err != nil {
-			return err
-		}
-		r.counts.F2++
-		inAny = true
-	}
-	if !inAny {
-		r.counts.Withheld++
-	}
-	return nil
+	return r.out.write(k, rec[len(f[0])+len(f[1])+2:], f, nil)
 }
 
 // writeBlurred writes a sensitive row to F1 with the geometry of its

@@ -98,16 +98,8 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	est, err := estimate(ctx, conn, sel.query())
+	est, err := estimate(ctx, conn, sel.query)
 	if err != nil {
-		return nil, err
-	}
-	second, done2, err := dedicated(ctx, opt.DB)
-	if err != nil {
-		return nil, err
-	}
-	defer done2()
-	if err := shareSnapshot(ctx, conn, second); err != nil {
 		return nil, err
 	}
 
@@ -122,22 +114,28 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if _, err := out.archiveFor(DeliverableKey{File: F1}); err != nil {
 		return nil, err
 	}
-	r := &router{ctx: ctx, spec: spec, l: l, areas: newAreas(opt.DB), out: out, poles: map[string]string{}}
+	blurred := newDeferred(dir)
+	defer blurred.close()
+	r := &router{ctx: ctx, spec: spec, l: l, areas: newAreas(opt.DB), out: out, blurred: blurred, poles: map[string]string{}}
 	var read atomic.Int64
 	stopProgress := startProgress(opt, &read, est)
 	rec := &records{handle: func(b []byte) error {
 		read.Add(1)
 		return r.route(b)
 	}}
-	err = readSelection(ctx, conn, second, sel, rec)
+	_, err = conn.PgConn().CopyTo(ctx, rec, copySQL(sel.query))
+	if err == nil {
+		err = rec.flush()
+	}
 	stopProgress()
-	// The snapshot is no longer needed: an open one holds VACUUM back on
-	// the whole server while the archives are finished.
 	done()
-	done2()
 	if err != nil {
 		return nil, fmt.Errorf("extraction: reading the selection: %w", err)
 	}
+	if err := r.writeDeferred(); err != nil {
+		return nil, err
+	}
+	blurred.close()
 
 	res, err := finish(ctx, opt, spec, l, out, sel.perimeter)
 	if err != nil {
@@ -151,10 +149,10 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 }
 
 // dedicated opens a connection for this run alone, outside the pool: a
-// run holds two for its whole reading while routing and finishing borrow
-// from the pool, so taking them from it could exhaust it with a few
+// run holds it for its whole reading while routing and finishing borrow
+// from the pool, so taking it from there could exhaust the pool with a few
 // concurrent runs. done closes it (idempotent), and with it its session
-// settings, temporary tables and transaction.
+// settings and temporary tables.
 func dedicated(ctx context.Context, db *pgxpool.Pool) (*pgx.Conn, func(), error) {
 	c, err := pgx.ConnectConfig(ctx, db.Config().ConnConfig.Copy())
 	if err != nil {
@@ -164,101 +162,8 @@ func dedicated(ctx context.Context, db *pgxpool.Pool) (*pgx.Conn, func(), error)
 	return c, func() { once.Do(func() { c.Close(context.WithoutCancel(ctx)) }) }, nil
 }
 
-// shareSnapshot opens a read-only transaction on each connection, both
-// seeing the same snapshot of the store: each observation is then read by
-// exactly one of the two queries, whatever is written meanwhile.
-func shareSnapshot(ctx context.Context, first, second *pgx.Conn) error {
-	id, err := exportSnapshot(ctx, first)
-	if err != nil {
-		return err
-	}
-	return importSnapshot(ctx, second, id)
-}
-
-const beginSnapshot = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
-
-// exportSnapshot begins the first connection's transaction and returns the
-// id of its snapshot.
-func exportSnapshot(ctx context.Context, c *pgx.Conn) (string, error) {
-	if _, err := c.Exec(ctx, beginSnapshot); err != nil {
-		return "", fmt.Errorf("extraction: snapshot: %w", err)
-	}
-	var id string
-	if err := c.QueryRow(ctx, "SELECT pg_export_snapshot()").Scan(&id); err != nil {
-		return "", fmt.Errorf("extraction: snapshot: %w", err)
-	}
-	return id, nil
-}
-
-// importSnapshot sets the second connection's session up as the first's
-// and begins a transaction on the snapshot id.
-func importSnapshot(ctx context.Context, c *pgx.Conn, id string) error {
-	for _, set := range append(slices.Clone(sessionSettings), sensitiveWorkMem) {
-		if _, err := c.Exec(ctx, set); err != nil {
-			return fmt.Errorf("extraction: %s: %w", set, err)
-		}
-	}
-	if _, err := c.Exec(ctx, beginSnapshot); err != nil {
-		return fmt.Errorf("extraction: snapshot: %w", err)
-	}
-	if _, err := c.Exec(ctx, "SET TRANSACTION SNAPSHOT "+quoteLiteral(id)); err != nil {
-		return fmt.Errorf("extraction: snapshot: %w", err)
-	}
-	return nil
-}
-
-// readSelection streams the main rows into rec, then the sensitive ones.
-// The sensitive query starts at once on the second connection: PostgreSQL
-// selects and sorts them while the main rows stream, then waits for them
-// to be read (nothing is held on this side).
-func readSelection(ctx context.Context, first, second *pgx.Conn, sel *selection, rec *records) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	mainDone := make(chan struct{})
-	sensitive := make(chan error, 1)
-	go func() {
-		_, err := second.PgConn().CopyTo(ctx, &afterWriter{ready: mainDone, w: rec, ctx: ctx}, copySQL(sel.sensitive))
-		if err != nil {
-			cancel() // no use reading the main rows to the end
-		}
-		sensitive <- err
-	}()
-	_, err := first.PgConn().CopyTo(ctx, rec, copySQL(sel.main))
-	if err == nil {
-		err = rec.flush()
-	}
-	if err != nil {
-		cancel()
-		if serr := <-sensitive; serr != nil && !errors.Is(serr, context.Canceled) {
-			return serr // the cause; the main stream was cancelled for it
-		}
-		return err
-	}
-	close(mainDone)
-	if err := <-sensitive; err != nil {
-		return err
-	}
-	return rec.flush()
-}
-
 func copySQL(query string) string {
 	return "COPY (" + query + ") TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL '')"
-}
-
-// afterWriter holds writes back until ready is closed.
-type afterWriter struct {
-	ready <-chan struct{}
-	w     io.Writer
-	ctx   context.Context
-}
-
-func (a *afterWriter) Write(p []byte) (int, error) {
-	select {
-	case <-a.ready:
-		return a.w.Write(p)
-	case <-a.ctx.Done():
-		return 0, a.ctx.Err()
-	}
 }
 
 func startProgress(opt Options, read *atomic.Int64, est int64) func() {

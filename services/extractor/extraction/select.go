@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -25,31 +24,24 @@ var sessionSettings = []string{
 	"SET jit = off",
 	// Codes are inlined in the query as '...' literals.
 	"SET standard_conforming_strings = on",
+	// Memory for hashes (nothing is sorted). A large work_mem misleads the
+	// planner: with 256MB it hashed the whole observation table (a second's
+	// work before the first row) to join the 140,000 geometries of one
+	// département, instead of hashing those: 2.5 s against 1.5 s (EXPLAIN
+	// ANALYZE, 1M store).
+	"SET work_mem = '64MB'",
 }
 
-// Memory for sorts and hashes, per connection. The sensitive rows are
-// sorted (see prepareSelection): in memory (a region's take 100 MB). The
-// main rows are not, and a large work_mem there misleads the planner: with
-// 256MB it hashed the whole observation table (a second's work before the
-// first row) to join the 140,000 geometries of one département, instead of
-// hashing those: 2.5 s against 1.5 s (EXPLAIN ANALYZE, 1M store).
-const (
-	mainWorkMem      = "SET work_mem = '64MB'"
-	sensitiveWorkMem = "SET work_mem = '256MB'"
-)
-
-// selection is the query of one run in two parts read one after the
-// other: main (the rows shown as they are) and sensitive (sorted, so
-// PostgreSQL must produce them all before the first: it does so on a
-// second connection while main streams). Both are self-contained SQL.
+// selection is the query of one run, self-contained SQL: the rows read in
+// one pass, in the store's order.
 type selection struct {
-	main, sensitive string
-	perimeter       string // for the readme
+	query     string
+	perimeter string // for the readme
 }
 
 // prepareSelection sets the session up and builds the query.
 func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout) (*selection, error) {
-	for _, s := range append(slices.Clone(sessionSettings), mainWorkMem) {
+	for _, s := range sessionSettings {
 		if _, err := conn.Exec(ctx, s); err != nil {
 			return nil, fmt.Errorf("extraction: %s: %w", s, err)
 		}
@@ -158,20 +150,11 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 	geoFrom := `FROM oc_dat.v_extract_source s WHERE ` + geoSel + filters
 	attFrom := `FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND ` +
 		attached + filters
-	// Sensitive rows come last, grouped by the object they blur to: the
-	// same commune or département polygon then repeats on adjacent rows,
-	// where the compressor finds it, instead of megabytes apart. Rows are
-	// still placed by the Go rules (classify.go); this order only packs.
-	main := fmt.Sprintf(`SELECT %[1]s %[2]s AND %[4]s
-UNION ALL
-SELECT %[1]s %[3]s AND %[4]s`, list, geoFrom, attFrom, notSensitiveSQL)
-	sensitive := fmt.Sprintf(`SELECT %[1]s FROM (SELECT s.* %[2]s AND %[3]s UNION ALL SELECT s.* %[4]s AND %[3]s) s ORDER BY %[5]s`,
-		list, geoFrom, sensitiveSQL, attFrom, blurOrderSQL)
-	return &selection{main: main, sensitive: sensitive, perimeter: summary}, nil
+	// Rows are placed by the Go rules (classify.go), sensitive ones
+	// included: one pass over the store.
+	query := fmt.Sprintf("SELECT %[1]s %[2]s\nUNION ALL\nSELECT %[1]s %[3]s", list, geoFrom, attFrom)
+	return &selection{query: query, perimeter: summary}, nil
 }
-
-// query is the whole selection in the order rows are read.
-func (s *selection) query() string { return s.main + "\nUNION ALL\n(" + s.sensitive + ")" }
 
 // quoteLiteral is s as an SQL string literal (standard_conforming_strings
 // is on in the extraction's sessions).
@@ -215,8 +198,8 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 		if len(codes) == 0 {
 			continue
 		}
-		// Constants, not a reference to the session's table: the sensitive
-		// rows are read on a second connection.
+		// Constants, not a reference to the session's table: the planner
+		// estimates from them (as for the perimeter).
 		quoted := make([]string, len(codes))
 		for i, c := range codes {
 			quoted[i] = quoteLiteral(c)
@@ -236,23 +219,9 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 	return "(" + strings.Join(or, " OR ") + ")", nil
 }
 
-// sensitiveSQL is true for the rows EffectiveLevel puts above Precise;
-// notSensitiveSQL is its exact complement (a NULL must not drop a row from
-// both halves). No partial index serves it: through the view's cast
-// (o.sensi_niveau::integer) the planner cannot prove an index predicate on
-// the table, and a region's sensitive rows (one in seven, on nearly every
-// page) are read as fast by a sequential scan.
-const (
-	sensitivePredicate = `s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3', '4'))`
-	sensitiveSQL       = `(` + sensitivePredicate + `)`
-	notSensitiveSQL    = `NOT coalesce(` + sensitivePredicate + `, false)`
-)
-
-// blurOrderSQL orders sensitive rows by pôle, then by the codes of the
-// object their level blurs them to; id makes the order total.
-const blurOrderSQL = `s.pole, CASE greatest(s.sensi_niveau, CASE WHEN s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3')
-		THEN s.diffusion_niveau_precision::int ELSE 0 END)
-	WHEN 1 THEN s.communes WHEN 2 THEN s.mailles10 ELSE s.departements END, s.departements, s.id`
+// sensitiveSQL is true for the rows EffectiveLevel puts above Precise:
+// those of an adherent's F2, for the benchmark's shell procedure.
+const sensitiveSQL = `(s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3', '4')))`
 
 // filterSQL inlines the taxonomic and period filters (COPY takes no
 // parameters; every value was validated by Spec.Validate).
