@@ -6,16 +6,17 @@
 //	record.go     splitting the COPY stream into records and fields
 //	classify.go   F1 / F2 placement by sensitivity, diffusion level, entitlement
 //	blur.go       the blurring object of a sensitive row in F1
+//	route.go      each row to its partitions, blurred or as it is
+//	deferred.go   sensitive rows held back and grouped by blurring object
 //	partition.go  partition keys and file names
-//	row.go        writing one CSV row of a partition (blurred or not)
+//	columns.go    the column template, the select list, the CSV sidecars
 //	areas.go      geometries of communes / cells / départements (cached)
-//	descriptor.go the column and code descriptor
-//	metadata.go   dataset and framework sheets, readme
+//	metadata.go   the descriptor, dataset and framework sheets, the readme
 //	pack.go       the 7z archives, written while the rows stream
-//	stage.go      verified archives moved into the staging area
-//	run.go        the whole, with progress
+//	run.go        the whole, with progress; checks and hashes the archives
 //
 // Rules live in classify.go and blur.go as pure functions; the rest moves
 // bytes. Memory stays flat whatever the number of rows: rows are streamed
-// from PostgreSQL into compressing archive entries.
+// from PostgreSQL into compressing archive entries. Staging the checked
+// archives is the service's (../staging.go).
 package extraction

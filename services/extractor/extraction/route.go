@@ -102,6 +102,9 @@ func (r *router) parse(rec []byte) (pole, viewType string, place Placement) {
 // the F2 of their pôle.
 func (r *router) writeDeferred() error {
 	return r.blurred.each(func(rec []byte) error {
+		if err := r.ctx.Err(); err != nil {
+			return err // a region's take seconds: stop when asked
+		}
 		pole, viewType, place := r.parse(rec)
 		inAny := false
 		if place.F1 {
