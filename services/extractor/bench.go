@@ -172,7 +172,7 @@ func benchCommand() *cli.Command {
 			}
 			floor.Method, shell.Method, exM.Method = "copy-floor", "shell (psql | 7zz a -si)", "extractor"
 			if len(f2Poles) > 0 {
-				shell.Method = fmt.Sprintf("shell, F1 and %d F2", len(f2Poles))
+				shell.Method = fmt.Sprintf("shell, F1 + %d F2", len(f2Poles))
 			}
 			results = append(results, floor, shell, exM)
 		}
@@ -239,6 +239,11 @@ func peakRSS(cmd *exec.Cmd) float64 {
 // shellProcedure runs psql \copy piped into 7zz a -si with 7-Zip's
 // defaults, the CSV named name in the archive.
 func shellProcedure(ctx context.Context, psql *exec.Cmd, name, archive string) (measure, error) {
+	// 7zz a adds to an archive that exists: one left by a failed run
+	// would count twice.
+	if err := os.Remove(archive); err != nil && !os.IsNotExist(err) {
+		return measure{}, err
+	}
 	zip := exec.CommandContext(ctx, "7zz", "a", "-bso0", "-bsp0", "-si"+name, archive)
 	pipe, err := psql.StdoutPipe()
 	if err != nil {

@@ -206,6 +206,12 @@ func TestInstructedRequestIsExtractedStagedAndAnnounced(t *testing.T) {
 	if len(done.GetSensitivePoles()) == 0 || done.GetRowsSelected() == 0 || done.GetRequester().GetAccountId() != "acc-1" {
 		t.Errorf("completion %v", done)
 	}
+	// An adherent gets every row in F1 or F2: none in no file, and F1
+	// shows all but those it withholds.
+	if done.GetRowsWithheld() != 0 || done.GetRowsWithheldF1() == 0 || done.GetRowsF1()+done.GetRowsWithheldF1() != done.GetRowsSelected() {
+		t.Errorf("selected %d, F1 %d, withheld from F1 %d, in no file %d", done.GetRowsSelected(), done.GetRowsF1(),
+			done.GetRowsWithheldF1(), done.GetRowsWithheld())
+	}
 	if count[*eventsv1.ArchiveStaged](evs) != len(done.GetDeliverables()) || count[*eventsv1.PartitionExtracted](evs) != len(done.GetPartitions()) {
 		t.Errorf("%d staged / %d deliverables, %d partition events / %d partitions", count[*eventsv1.ArchiveStaged](evs),
 			len(done.GetDeliverables()), count[*eventsv1.PartitionExtracted](evs), len(done.GetPartitions()))

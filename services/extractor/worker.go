@@ -215,7 +215,7 @@ func completionEvents(meta *eventsv1.Meta, ru *run, spec extraction.Spec, res *e
 	done := &eventsv1.ExtractionCompleted{
 		Meta: meta, Reference: ru.Reference, RunId: ru.ID, CompletedAt: timestamppb.New(now),
 		SensitivePoles: res.SensitivePoles(), F2Entitled: spec.F2Entitled, Requester: ru.Request.GetRequester(),
-		RowsSelected: res.Selected, RowsF1: res.F1, RowsF2: res.F2, RowsWithheld: res.Withheld + res.WithheldF1,
+		RowsSelected: res.Selected, RowsF1: res.F1, RowsF2: res.F2, RowsWithheld: res.Withheld, RowsWithheldF1: res.WithheldF1,
 	}
 	for _, d := range res.Deliverables {
 		for _, p := range d.Partitions {

@@ -2,6 +2,7 @@ package extraction
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 
@@ -29,5 +30,24 @@ func TestRunNeedsOnlyOnePooledConnection(t *testing.T) {
 	}
 	if res.Selected == 0 {
 		t.Fatal("nothing selected")
+	}
+}
+
+// Progress counts rows as they are placed, sensitive ones included (they
+// are written after the selection is read), never backwards, and its last
+// call reports every selected row.
+func TestProgressEndsWithEveryRowPlaced(t *testing.T) {
+	db := teststore.Pool(t)
+	var calls []int64
+	opt := Options{DB: db, ProgressEvery: time.Millisecond, Progress: func(placed, _ int64) { calls = append(calls, placed) }}
+	res, err := Extract(context.Background(), Spec{Reference: "PROGRESS", PerimeterWKT: toulouseBox, F2Entitled: true, Stamp: stamp}, t.TempDir(), opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) == 0 || calls[len(calls)-1] != res.Selected {
+		t.Fatalf("progress %v, want it to end at the %d rows selected", calls, res.Selected)
+	}
+	if !slices.IsSorted(calls) {
+		t.Errorf("progress went backwards: %v", calls)
 	}
 }

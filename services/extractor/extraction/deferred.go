@@ -17,7 +17,8 @@ import (
 // Ordering them in PostgreSQL took a second pass over the store and a sort
 // before the first row. The rows wait in a
 // temporary file that is unlinked at once (nothing is left behind, even
-// by a crash); memory keeps 16 bytes per row and one entry per object.
+// by a crash) and takes as much disk as the rows' CSV; memory keeps 16 to
+// 32 bytes per row (a growing slice) and one entry per pôle and object.
 type deferred struct {
 	dir    string
 	f      *os.File
@@ -48,13 +49,13 @@ func newDeferred(dir string) *deferred {
 // add keeps rec until each is called.
 func (d *deferred) add(rec []byte, g blurGroup) error {
 	if d.f == nil {
-		f, err := os.CreateTemp(d.dir, ".blurred-*")
+		f, err := os.CreateTemp(d.dir, ".sensitive-*")
 		if err != nil {
-			return fmt.Errorf("extraction: spool of blurred rows: %w", err)
+			return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
 		}
 		if err := os.Remove(f.Name()); err != nil {
 			f.Close()
-			return fmt.Errorf("extraction: spool of blurred rows: %w", err)
+			return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
 		}
 		d.f, d.w = f, bufio.NewWriterSize(f, 256<<10)
 	}
@@ -68,7 +69,7 @@ func (d *deferred) add(rec []byte, g blurGroup) error {
 		d.keys = append(d.keys, g)
 	}
 	if _, err := d.w.Write(rec); err != nil {
-		return fmt.Errorf("extraction: spool of blurred rows: %w", err)
+		return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
 	}
 	d.rows = append(d.rows, deferredRow{off: d.size, n: uint32(len(rec)), group: id})
 	d.size += int64(len(rec))
@@ -82,7 +83,7 @@ func (d *deferred) each(fn func(rec []byte) error) error {
 		return nil
 	}
 	if err := d.w.Flush(); err != nil {
-		return fmt.Errorf("extraction: spool of blurred rows: %w", err)
+		return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
 	}
 	order := make([]uint32, len(d.keys))
 	for i := range order {
@@ -100,7 +101,7 @@ func (d *deferred) each(fn func(rec []byte) error) error {
 	for _, row := range d.rows {
 		d.buf = slices.Grow(d.buf[:0], int(row.n))[:row.n]
 		if _, err := d.f.ReadAt(d.buf, row.off); err != nil {
-			return fmt.Errorf("extraction: spool of blurred rows: %w", err)
+			return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
 		}
 		if err := fn(d.buf); err != nil {
 			return err

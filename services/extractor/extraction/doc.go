@@ -17,6 +17,7 @@
 //
 // Rules live in classify.go and blur.go as pure functions; the rest moves
 // bytes. Memory stays flat whatever the number of rows: rows are streamed
-// from PostgreSQL into compressing archive entries. Staging the checked
-// archives is the service's (../staging.go).
+// from PostgreSQL into compressing archive entries, and the sensitive ones
+// wait on disk (deferred.go) for 16 to 32 bytes of memory each. Staging the
+// checked archives is the service's (../staging.go).
 package extraction

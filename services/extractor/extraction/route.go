@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sync/atomic"
 )
 
 // router places each record in its partitions: the F1 partition as it is
@@ -14,14 +15,16 @@ type router struct {
 	l     *layout
 	areas *areas
 	out   *outputs
-	// blurred holds F1's blurred rows until the selection is read.
-	blurred *deferred
-	fields  [][]byte
-	full    [][]byte
-	edits   []edit
-	lists   [3][]string
-	poles   map[string]string // interned pôle codes
-	first   bool              // the first record has been checked whole
+	// sensitive holds the sensitive rows until the selection is read.
+	sensitive *deferred
+	// placed counts the rows written or withheld, for progress.
+	placed atomic.Int64
+	fields [][]byte
+	full   [][]byte
+	edits  []edit
+	lists  [3][]string
+	poles  map[string]string // interned pôle codes
+	first  bool              // the first record has been checked whole
 
 	counts Counts
 }
@@ -65,23 +68,25 @@ func (r *router) route(rec []byte) error {
 	}
 	pole, viewType, place := r.parse(rec)
 	r.counts.Selected++
-	switch {
-	case place.F1 && place.Blur == Precise:
+	if place.F1 && place.Blur == Precise {
 		if err := r.writeAsIs(r.key(F1, pole, viewType), rec, viewType); err != nil {
 			return err
 		}
 		r.counts.F1++
-		return nil
-	case !place.F1 && !place.F2:
-		r.counts.WithheldF1++
-		r.counts.Withheld++
+		r.placed.Add(1)
 		return nil
 	}
 	// Sensitive rows are written once the selection is read, grouped by
-	// the object their level blurs them to (level 4 and rows no single
-	// object blurs: by pôle only).
-	ref, _ := BlurObject(min(place.Blur, Departement), r.containment(r.fields))
-	return r.blurred.add(rec, blurGroup{pole: pole, obj: ref})
+	// the object their level blurs them to (level 4, and rows no single
+	// object blurs, by pôle only). Those that go nowhere are counted now.
+	ref, blurs := BlurObject(place.Blur, r.containment(r.fields))
+	if !place.F2 && !(place.F1 && blurs) {
+		r.counts.WithheldF1++
+		r.counts.Withheld++
+		r.placed.Add(1)
+		return nil
+	}
+	return r.sensitive.add(rec, blurGroup{pole: pole, obj: ref})
 }
 
 // parse splits the routing fields of rec into r.fields and says where the
@@ -101,7 +106,7 @@ func (r *router) parse(rec []byte) (pole, viewType string, place Placement) {
 // writeDeferred writes the sensitive rows: blurred to F1, as they are to
 // the F2 of their pôle.
 func (r *router) writeDeferred() error {
-	return r.blurred.each(func(rec []byte) error {
+	return r.sensitive.each(func(rec []byte) error {
 		if err := r.ctx.Err(); err != nil {
 			return err // a region's take seconds: stop when asked
 		}
@@ -125,6 +130,7 @@ func (r *router) writeDeferred() error {
 		if !inAny {
 			r.counts.Withheld++
 		}
+		r.placed.Add(1)
 		return nil
 	})
 }

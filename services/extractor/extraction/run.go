@@ -31,7 +31,8 @@ type Options struct {
 	DB   *pgxpool.Pool
 	Pack PackOptions
 	// Progress, when set, is called about every ProgressEvery (default 1s)
-	// with the rows read so far and the planner's estimate.
+	// with the rows placed so far (written or withheld) and the planner's
+	// estimate.
 	Progress      func(rowsRead, estimated int64)
 	ProgressEvery time.Duration
 }
@@ -114,20 +115,16 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if _, err := out.archiveFor(DeliverableKey{File: F1}); err != nil {
 		return nil, err
 	}
-	blurred := newDeferred(dir)
-	defer blurred.close()
-	r := &router{ctx: ctx, spec: spec, l: l, areas: newAreas(opt.DB), out: out, blurred: blurred, poles: map[string]string{}}
-	var read atomic.Int64
-	stopProgress := startProgress(opt, &read, est)
-	rec := &records{handle: func(b []byte) error {
-		read.Add(1)
-		return r.route(b)
-	}}
+	sensitive := newDeferred(dir)
+	defer sensitive.close()
+	r := &router{ctx: ctx, spec: spec, l: l, areas: newAreas(opt.DB), out: out, sensitive: sensitive, poles: map[string]string{}}
+	stopProgress := startProgress(opt, &r.placed, est)
+	defer stopProgress()
+	rec := &records{handle: r.route}
 	_, err = conn.PgConn().CopyTo(ctx, rec, copySQL(sel.query))
 	if err == nil {
 		err = rec.flush()
 	}
-	stopProgress()
 	done()
 	if err != nil {
 		return nil, fmt.Errorf("extraction: reading the selection: %w", err)
@@ -135,7 +132,8 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if err := r.writeDeferred(); err != nil {
 		return nil, err
 	}
-	blurred.close()
+	sensitive.close()
+	stopProgress()
 
 	res, err := finish(ctx, opt, spec, l, out, sel.perimeter)
 	if err != nil {
@@ -175,6 +173,7 @@ func startProgress(opt Options, read *atomic.Int64, est int64) func() {
 		every = time.Second
 	}
 	done := make(chan struct{})
+	var once sync.Once
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -191,7 +190,7 @@ func startProgress(opt Options, read *atomic.Int64, est int64) func() {
 			}
 		}
 	}()
-	return func() { close(done); wg.Wait() }
+	return func() { once.Do(func() { close(done); wg.Wait() }) }
 }
 
 // finish writes each archive's closing files, then verifies and hashes the

@@ -677,13 +677,16 @@ type ExtractionCompleted struct {
 	RowsSelected   int64    `protobuf:"varint,9,opt,name=rows_selected,json=rowsSelected,proto3" json:"rows_selected,omitempty"`
 	RowsF1         int64    `protobuf:"varint,10,opt,name=rows_f1,json=rowsF1,proto3" json:"rows_f1,omitempty"`
 	RowsF2         int64    `protobuf:"varint,11,opt,name=rows_f2,json=rowsF2,proto3" json:"rows_f2,omitempty"`
-	// Rows in no file: level 4 (no diffusion) for F1, or no unique blurring
-	// object.
+	// Rows in no file at all (sensitive rows F1 does not show and the
+	// requester has no F2 for).
 	RowsWithheld int64 `protobuf:"varint,12,opt,name=rows_withheld,json=rowsWithheld,proto3" json:"rows_withheld,omitempty"`
 	// The requester, carried so that review and delivery need not ask intake.
-	Requester     *Requester `protobuf:"bytes,13,opt,name=requester,proto3" json:"requester,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Requester *Requester `protobuf:"bytes,13,opt,name=requester,proto3" json:"requester,omitempty"`
+	// Rows F1 does not show: level 4 (no diffusion), or no single object to
+	// blur them to. An adherent finds them in F2.
+	RowsWithheldF1 int64 `protobuf:"varint,14,opt,name=rows_withheld_f1,json=rowsWithheldF1,proto3" json:"rows_withheld_f1,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *ExtractionCompleted) Reset() {
@@ -805,6 +808,13 @@ func (x *ExtractionCompleted) GetRequester() *Requester {
 		return x.Requester
 	}
 	return nil
+}
+
+func (x *ExtractionCompleted) GetRowsWithheldF1() int64 {
+	if x != nil {
+		return x.RowsWithheldF1
+	}
+	return 0
 }
 
 // ExtractionFailed: sinp.extraction.failed
@@ -929,7 +939,7 @@ const file_sinp_events_v1_extraction_proto_rawDesc = "" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x15\n" +
 	"\x06run_id\x18\x03 \x01(\tR\x05runId\x12=\n" +
-	"\vdeliverable\x18\x04 \x01(\v2\x1b.sinp.events.v1.DeliverableR\vdeliverable\"\xae\x04\n" +
+	"\vdeliverable\x18\x04 \x01(\v2\x1b.sinp.events.v1.DeliverableR\vdeliverable\"\xd8\x04\n" +
 	"\x13ExtractionCompleted\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x15\n" +
@@ -947,7 +957,8 @@ const file_sinp_events_v1_extraction_proto_rawDesc = "" +
 	" \x01(\x03R\x06rowsF1\x12\x17\n" +
 	"\arows_f2\x18\v \x01(\x03R\x06rowsF2\x12#\n" +
 	"\rrows_withheld\x18\f \x01(\x03R\frowsWithheld\x127\n" +
-	"\trequester\x18\r \x01(\v2\x19.sinp.events.v1.RequesterR\trequester\"\xa5\x01\n" +
+	"\trequester\x18\r \x01(\v2\x19.sinp.events.v1.RequesterR\trequester\x12(\n" +
+	"\x10rows_withheld_f1\x18\x0e \x01(\x03R\x0erowsWithheldF1\"\xa5\x01\n" +
 	"\x10ExtractionFailed\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x15\n" +
