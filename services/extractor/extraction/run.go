@@ -33,7 +33,7 @@ type Options struct {
 	// Progress, when set, is called about every ProgressEvery (default 1s)
 	// with the rows placed so far (written or withheld) and the planner's
 	// estimate.
-	Progress      func(rowsRead, estimated int64)
+	Progress      func(rowsPlaced, estimated int64)
 	ProgressEvery time.Duration
 }
 

@@ -450,7 +450,9 @@ type ExtractionProgress struct {
 	Meta      *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
 	Reference string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
 	RunId     string                 `protobuf:"bytes,3,opt,name=run_id,json=runId,proto3" json:"run_id,omitempty"`
-	RowsRead  int64                  `protobuf:"varint,4,opt,name=rows_read,json=rowsRead,proto3" json:"rows_read,omitempty"`
+	// Rows read and placed so far (written to their files, or withheld);
+	// sensitive rows count when written, after all the others are read.
+	RowsRead int64 `protobuf:"varint,4,opt,name=rows_read,json=rowsRead,proto3" json:"rows_read,omitempty"`
 	// Planner estimate of the rows to read; 0 when unknown.
 	RowsEstimated int64 `protobuf:"varint,5,opt,name=rows_estimated,json=rowsEstimated,proto3" json:"rows_estimated,omitempty"`
 	unknownFields protoimpl.UnknownFields
