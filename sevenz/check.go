@@ -132,8 +132,6 @@ type packStream struct {
 	name      string // the file it holds, for messages
 }
 
-// checkStreams reads streams that must tile [from, to) exactly and checks
-// their CRC32.
 // parseSignatureHeader checks the 32-byte signature header and returns
 // where the header is, its size and its CRC.
 func parseSignatureHeader(sig []byte) (nextOffset, nextSize uint64, nextCRC uint32, err error) {
@@ -149,6 +147,8 @@ func parseSignatureHeader(sig []byte) (nextOffset, nextSize uint64, nextCRC uint
 	return binary.LittleEndian.Uint64(sig[12:]), binary.LittleEndian.Uint64(sig[20:]), binary.LittleEndian.Uint32(sig[28:]), nil
 }
 
+// checkStreams reads streams that must tile [from, to) exactly and checks
+// their CRC32.
 func checkStreams(f *os.File, packs []packStream, from, to uint64) error {
 	at, longest := uint64(0), uint64(0)
 	for _, p := range packs {

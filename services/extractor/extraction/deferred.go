@@ -15,10 +15,10 @@ import (
 // compressor finds it, instead of megabytes apart (in arrival order a
 // region's F1 was 12% larger), and in F2 neighbours follow each other.
 // Ordering them in PostgreSQL took a second pass over the store and a sort
-// before the first row. The rows wait in a
-// temporary file that is unlinked at once (nothing is left behind, even
-// by a crash) and takes as much disk as the rows' CSV; memory keeps 16 to
-// 32 bytes per row (a growing slice) and one entry per pôle and object.
+// before the first row. The rows wait in a temporary file that is unlinked
+// at once (nothing is left behind, even by a crash) and takes as much disk
+// as the rows' CSV; memory keeps 16 to 32 bytes per row (a growing slice)
+// and one entry per pôle and object.
 type deferred struct {
 	dir    string
 	f      *os.File

@@ -164,7 +164,7 @@ func copySQL(query string) string {
 	return "COPY (" + query + ") TO STDOUT WITH (FORMAT csv, DELIMITER ';', NULL '')"
 }
 
-func startProgress(opt Options, read *atomic.Int64, est int64) func() {
+func startProgress(opt Options, placed *atomic.Int64, est int64) func() {
 	if opt.Progress == nil {
 		return func() {}
 	}
@@ -183,10 +183,10 @@ func startProgress(opt Options, read *atomic.Int64, est int64) func() {
 		for {
 			select {
 			case <-done:
-				opt.Progress(read.Load(), est)
+				opt.Progress(placed.Load(), est)
 				return
 			case <-t.C:
-				opt.Progress(read.Load(), est)
+				opt.Progress(placed.Load(), est)
 			}
 		}
 	}()
