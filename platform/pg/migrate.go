@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io/fs"
 	"path"
@@ -32,6 +33,16 @@ type Migration struct {
 	Name    string
 	SQL     string
 }
+
+// Checksum identifies the migration's content; an applied migration whose
+// file no longer has it was edited.
+func (m Migration) Checksum() string {
+	sum := sha256.Sum256([]byte(m.SQL))
+	return hex.EncodeToString(sum[:])
+}
+
+// ErrMigrationEdited is returned when an applied migration's file changed.
+var ErrMigrationEdited = errors.New("applied migration edited")
 
 var fileName = regexp.MustCompile(`^(\d{4})_[a-z0-9_]+\.sql$`)
 
@@ -88,7 +99,7 @@ func Digest(sets ...Migrations) (string, error) {
 
 // migratorVersion changes when the way migrations are recorded changes, so
 // that test templates built by an older migrator are not reused.
-const migratorVersion = 2
+const migratorVersion = 3
 
 // migrateLock serialises concurrent migrators (several replicas starting at
 // once) across the whole database.
@@ -150,20 +161,44 @@ func migrateOne(ctx context.Context, tx pgx.Tx, s Migrations) (Applied, error) {
 		PRIMARY KEY (component, version))`); err != nil {
 		return a, fmt.Errorf("pg.Migrate(%s): version table: %w", s.Component, err)
 	}
-	done := map[int]bool{}
-	rows, err := tx.Query(ctx, `SELECT version FROM `+table+` WHERE component = $1`, s.Component)
+	// Migrators before version 3 recorded no checksum.
+	if _, err := tx.Exec(ctx, `ALTER TABLE `+table+` ADD COLUMN IF NOT EXISTS checksum text`); err != nil {
+		return a, fmt.Errorf("pg.Migrate(%s): version table: %w", s.Component, err)
+	}
+	type record struct {
+		name     string
+		checksum *string
+	}
+	done := map[int]record{}
+	rows, err := tx.Query(ctx, `SELECT version, name, checksum FROM `+table+` WHERE component = $1`, s.Component)
 	if err != nil {
 		return a, err
 	}
-	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
-	if err != nil {
-		return a, err
+	for rows.Next() {
+		var v int
+		var r record
+		if err := rows.Scan(&v, &r.name, &r.checksum); err != nil {
+			rows.Close()
+			return a, err
+		}
+		done[v] = r
 	}
-	for _, v := range versions {
-		done[v] = true
+	if err := rows.Err(); err != nil {
+		return a, err
 	}
 	for _, m := range list {
-		if done[m.Version] {
+		sum := m.Checksum()
+		if r, ok := done[m.Version]; ok {
+			switch {
+			case r.checksum == nil:
+				// Applied by an older migrator: adopt the file as it is now.
+				if _, err := tx.Exec(ctx, `UPDATE `+table+` SET checksum = $3 WHERE component = $1 AND version = $2`, s.Component, m.Version, sum); err != nil {
+					return a, err
+				}
+			case *r.checksum != sum:
+				return a, fmt.Errorf("pg.Migrate(%s): %w: %s was edited after it was applied to schema %s (applied as %s); restore it and add a new migration instead",
+					s.Component, ErrMigrationEdited, m.Name, s.Schema, r.name)
+			}
 			continue
 		}
 		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+schema+`, public`); err != nil {
@@ -172,7 +207,7 @@ func migrateOne(ctx context.Context, tx pgx.Tx, s Migrations) (Applied, error) {
 		if _, err := tx.Exec(ctx, m.SQL); err != nil {
 			return a, fmt.Errorf("pg.Migrate(%s): %s: %w", s.Component, m.Name, err)
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO `+table+` (component, version, name) VALUES ($1, $2, $3)`, s.Component, m.Version, m.Name); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO `+table+` (component, version, name, checksum) VALUES ($1, $2, $3, $4)`, s.Component, m.Version, m.Name, sum); err != nil {
 			return a, err
 		}
 		a.Versions = append(a.Versions, m.Version)

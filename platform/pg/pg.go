@@ -51,20 +51,42 @@ type Beginner interface {
 }
 
 // InTx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise.
+// back otherwise. Functions registered with AfterCommit on the transaction
+// run once it has committed.
 func InTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) error {
-	tx, err := db.Begin(ctx)
+	inner, err := db.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("pg.InTx: begin: %w", err)
 	}
-	defer func() { _ = tx.Rollback(context.WithoutCancel(ctx)) }()
+	tx := &hookedTx{Tx: inner}
+	defer func() { _ = inner.Rollback(context.WithoutCancel(ctx)) }()
 	if err := fn(tx); err != nil {
 		return err
 	}
-	if err := tx.Commit(ctx); err != nil {
+	if err := inner.Commit(ctx); err != nil {
 		return fmt.Errorf("pg.InTx: commit: %w", err)
 	}
+	for _, f := range tx.after {
+		f()
+	}
 	return nil
+}
+
+// hookedTx is a transaction that knows what to do once committed.
+type hookedTx struct {
+	pgx.Tx
+	after []func()
+}
+
+// AfterCommit registers f to run once tx, a transaction InTx began, has
+// committed (never if it rolls back). It reports false, registering
+// nothing, for a transaction begun elsewhere.
+func AfterCommit(tx pgx.Tx, f func()) bool {
+	h, ok := tx.(*hookedTx)
+	if ok {
+		h.after = append(h.after, f)
+	}
+	return ok
 }
 
 // ErrNotFound is returned by repositories when a row does not exist.
