@@ -108,6 +108,10 @@ func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetSt
 	return nc, js, nil
 }
 
+// RevocationKeep is how long a revocation is kept: longer than any token
+// (refresh tokens included) may live.
+const RevocationKeep = 32 * 24 * time.Hour
+
 // EnsureStreams creates or updates the platform's streams. Safe to call
 // from every process at start.
 func EnsureStreams(ctx context.Context, js jetstream.JetStream, c Config) error {
@@ -127,8 +131,26 @@ func EnsureStreams(ctx context.Context, js jetstream.JetStream, c Config) error 
 			Description: "Messages a consumer gave up on, with the reason in headers",
 			Subjects:    []string{SubjectDeadLetterPrefix + ">"},
 			Storage:     jetstream.FileStorage,
+			Duplicates:  c.DedupWindow,
 			Replicas:    c.Replicas,
 			MaxAge:      90 * 24 * time.Hour,
+		},
+		{
+			Name:        StreamAuthKeys,
+			Description: "Public keys that sign access tokens",
+			Subjects:    []string{SubjectSigningKey},
+			Storage:     jetstream.FileStorage,
+			Duplicates:  c.DedupWindow,
+			Replicas:    c.Replicas,
+		},
+		{
+			Name:        StreamRevocations,
+			Description: "Revoked tokens, sessions and subjects; kept longer than any token lives",
+			Subjects:    []string{SubjectTokenRevoked},
+			Storage:     jetstream.FileStorage,
+			Duplicates:  c.DedupWindow,
+			Replicas:    c.Replicas,
+			MaxAge:      RevocationKeep,
 		},
 	}
 	for _, sc := range streams {

@@ -20,6 +20,9 @@
 //	sinp.review.withheld        ReleaseWithheld       review
 //	sinp.delivery.published     ArchivePublished      delivery
 //	sinp.delivery.notice        NoticePublished       delivery
+//	sinp.auth.key               SigningKey            a token issuer (stream SINP_AUTH_KEYS)
+//	sinp.auth.revoked           TokenRevoked          intake (stream SINP_AUTH_REVOCATIONS)
+//	sinp.replay.<consumer>      a dead letter handed again to its consumer (`sinp dlq replay`)
 //	sinp.dlq.<consumer>         messages a consumer gave up on (stream SINP_DLQ)
 package bus
 
@@ -50,20 +53,27 @@ const (
 	SubjectReleaseWithheld    = "sinp.review.withheld"
 	SubjectArchivePublished   = "sinp.delivery.published"
 	SubjectNoticePublished    = "sinp.delivery.notice"
+	SubjectSigningKey         = "sinp.auth.key"
+	SubjectTokenRevoked       = "sinp.auth.revoked"
 
 	// SubjectDeadLetterPrefix + consumer name: where a consumer puts a
 	// message it gave up on.
 	SubjectDeadLetterPrefix = "sinp.dlq."
+	// SubjectReplayPrefix + consumer name: a dead letter replayed to that
+	// consumer alone (its original subject in header Sinp-Original-Subject).
+	SubjectReplayPrefix = "sinp.replay."
 )
 
 // Stream names.
 const (
-	StreamEvents     = "SINP_EVENTS"
-	StreamDeadLetter = "SINP_DLQ"
+	StreamEvents      = "SINP_EVENTS"
+	StreamDeadLetter  = "SINP_DLQ"
+	StreamAuthKeys    = "SINP_AUTH_KEYS"
+	StreamRevocations = "SINP_AUTH_REVOCATIONS"
 )
 
 // EventSubjects are the subjects of the events stream.
-var EventSubjects = []string{"sinp.request.>", "sinp.extraction.>", "sinp.review.>", "sinp.delivery.>"}
+var EventSubjects = []string{"sinp.request.>", "sinp.extraction.>", "sinp.review.>", "sinp.delivery.>", SubjectReplayPrefix + ">"}
 
 var subjectOf = map[protoreflect.FullName]string{}
 var typeOf = map[string]protoreflect.MessageType{}
@@ -91,6 +101,8 @@ func init() {
 	register(&eventsv1.ReleaseWithheld{}, SubjectReleaseWithheld)
 	register(&eventsv1.ArchivePublished{}, SubjectArchivePublished)
 	register(&eventsv1.NoticePublished{}, SubjectNoticePublished)
+	register(&eventsv1.SigningKey{}, SubjectSigningKey)
+	register(&eventsv1.TokenRevoked{}, SubjectTokenRevoked)
 }
 
 // Event is any message of sinp.events.v1: it starts with a Meta.

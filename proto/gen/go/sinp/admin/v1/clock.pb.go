@@ -4,7 +4,9 @@
 // 	protoc        (unknown)
 // source: sinp/admin/v1/clock.proto
 
-// Package sinp.admin.v1 holds operator APIs of a `sinp` process.
+// Package sinp.admin.v1 holds the operator APIs every `sinp` process
+// serves: the deployment's clock, the dead letters and the parked outbox
+// rows. Every method but ClockService.Now needs an operator.
 
 package adminv1
 
@@ -65,7 +67,11 @@ type NowResponse struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Now   *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=now,proto3" json:"now,omitempty"`
 	// real, manual or accelerated:<factor>.
-	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	Kind string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	// How many times the clock was set; who set it last and when (wall time).
+	Generation    int64                  `protobuf:"varint,3,opt,name=generation,proto3" json:"generation,omitempty"`
+	UpdatedBy     string                 `protobuf:"bytes,4,opt,name=updated_by,json=updatedBy,proto3" json:"updated_by,omitempty"`
+	UpdatedAt     *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -112,6 +118,27 @@ func (x *NowResponse) GetKind() string {
 		return x.Kind
 	}
 	return ""
+}
+
+func (x *NowResponse) GetGeneration() int64 {
+	if x != nil {
+		return x.Generation
+	}
+	return 0
+}
+
+func (x *NowResponse) GetUpdatedBy() string {
+	if x != nil {
+		return x.UpdatedBy
+	}
+	return ""
+}
+
+func (x *NowResponse) GetUpdatedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return nil
 }
 
 type AdvanceRequest struct {
@@ -202,23 +229,144 @@ func (x *AdvanceResponse) GetNow() *timestamppb.Timestamp {
 	return nil
 }
 
+type SetRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The instant to show; unset keeps the current reading.
+	At *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	// real, manual or accelerated:<factor>; empty keeps the kind.
+	Kind          string `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetRequest) Reset() {
+	*x = SetRequest{}
+	mi := &file_sinp_admin_v1_clock_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetRequest) ProtoMessage() {}
+
+func (x *SetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_admin_v1_clock_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetRequest.ProtoReflect.Descriptor instead.
+func (*SetRequest) Descriptor() ([]byte, []int) {
+	return file_sinp_admin_v1_clock_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *SetRequest) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *SetRequest) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+type SetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Now           *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=now,proto3" json:"now,omitempty"`
+	Kind          string                 `protobuf:"bytes,2,opt,name=kind,proto3" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SetResponse) Reset() {
+	*x = SetResponse{}
+	mi := &file_sinp_admin_v1_clock_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SetResponse) ProtoMessage() {}
+
+func (x *SetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_admin_v1_clock_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SetResponse.ProtoReflect.Descriptor instead.
+func (*SetResponse) Descriptor() ([]byte, []int) {
+	return file_sinp_admin_v1_clock_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *SetResponse) GetNow() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Now
+	}
+	return nil
+}
+
+func (x *SetResponse) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
 var File_sinp_admin_v1_clock_proto protoreflect.FileDescriptor
 
 const file_sinp_admin_v1_clock_proto_rawDesc = "" +
 	"\n" +
 	"\x19sinp/admin/v1/clock.proto\x12\rsinp.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\f\n" +
 	"\n" +
-	"NowRequest\"O\n" +
+	"NowRequest\"\xc9\x01\n" +
 	"\vNowResponse\x12,\n" +
 	"\x03now\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\x12\x12\n" +
-	"\x04kind\x18\x02 \x01(\tR\x04kind\";\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\x12\x1e\n" +
+	"\n" +
+	"generation\x18\x03 \x01(\x03R\n" +
+	"generation\x12\x1d\n" +
+	"\n" +
+	"updated_by\x18\x04 \x01(\tR\tupdatedBy\x129\n" +
+	"\n" +
+	"updated_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\";\n" +
 	"\x0eAdvanceRequest\x12)\n" +
 	"\x02by\x18\x01 \x01(\v2\x19.google.protobuf.DurationR\x02by\"?\n" +
 	"\x0fAdvanceResponse\x12,\n" +
-	"\x03now\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x03now2\x96\x01\n" +
+	"\x03now\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\"L\n" +
+	"\n" +
+	"SetRequest\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind\"O\n" +
+	"\vSetResponse\x12,\n" +
+	"\x03now\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x03now\x12\x12\n" +
+	"\x04kind\x18\x02 \x01(\tR\x04kind2\xd4\x01\n" +
 	"\fClockService\x12<\n" +
 	"\x03Now\x12\x19.sinp.admin.v1.NowRequest\x1a\x1a.sinp.admin.v1.NowResponse\x12H\n" +
-	"\aAdvance\x12\x1d.sinp.admin.v1.AdvanceRequest\x1a\x1e.sinp.admin.v1.AdvanceResponseB6Z4sinp.occitanie.fr/proto/gen/go/sinp/admin/v1;adminv1b\x06proto3"
+	"\aAdvance\x12\x1d.sinp.admin.v1.AdvanceRequest\x1a\x1e.sinp.admin.v1.AdvanceResponse\x12<\n" +
+	"\x03Set\x12\x19.sinp.admin.v1.SetRequest\x1a\x1a.sinp.admin.v1.SetResponseB6Z4sinp.occitanie.fr/proto/gen/go/sinp/admin/v1;adminv1b\x06proto3"
 
 var (
 	file_sinp_admin_v1_clock_proto_rawDescOnce sync.Once
@@ -232,28 +380,35 @@ func file_sinp_admin_v1_clock_proto_rawDescGZIP() []byte {
 	return file_sinp_admin_v1_clock_proto_rawDescData
 }
 
-var file_sinp_admin_v1_clock_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
+var file_sinp_admin_v1_clock_proto_msgTypes = make([]protoimpl.MessageInfo, 6)
 var file_sinp_admin_v1_clock_proto_goTypes = []any{
 	(*NowRequest)(nil),            // 0: sinp.admin.v1.NowRequest
 	(*NowResponse)(nil),           // 1: sinp.admin.v1.NowResponse
 	(*AdvanceRequest)(nil),        // 2: sinp.admin.v1.AdvanceRequest
 	(*AdvanceResponse)(nil),       // 3: sinp.admin.v1.AdvanceResponse
-	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 5: google.protobuf.Duration
+	(*SetRequest)(nil),            // 4: sinp.admin.v1.SetRequest
+	(*SetResponse)(nil),           // 5: sinp.admin.v1.SetResponse
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 7: google.protobuf.Duration
 }
 var file_sinp_admin_v1_clock_proto_depIdxs = []int32{
-	4, // 0: sinp.admin.v1.NowResponse.now:type_name -> google.protobuf.Timestamp
-	5, // 1: sinp.admin.v1.AdvanceRequest.by:type_name -> google.protobuf.Duration
-	4, // 2: sinp.admin.v1.AdvanceResponse.now:type_name -> google.protobuf.Timestamp
-	0, // 3: sinp.admin.v1.ClockService.Now:input_type -> sinp.admin.v1.NowRequest
-	2, // 4: sinp.admin.v1.ClockService.Advance:input_type -> sinp.admin.v1.AdvanceRequest
-	1, // 5: sinp.admin.v1.ClockService.Now:output_type -> sinp.admin.v1.NowResponse
-	3, // 6: sinp.admin.v1.ClockService.Advance:output_type -> sinp.admin.v1.AdvanceResponse
-	5, // [5:7] is the sub-list for method output_type
-	3, // [3:5] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	6, // 0: sinp.admin.v1.NowResponse.now:type_name -> google.protobuf.Timestamp
+	6, // 1: sinp.admin.v1.NowResponse.updated_at:type_name -> google.protobuf.Timestamp
+	7, // 2: sinp.admin.v1.AdvanceRequest.by:type_name -> google.protobuf.Duration
+	6, // 3: sinp.admin.v1.AdvanceResponse.now:type_name -> google.protobuf.Timestamp
+	6, // 4: sinp.admin.v1.SetRequest.at:type_name -> google.protobuf.Timestamp
+	6, // 5: sinp.admin.v1.SetResponse.now:type_name -> google.protobuf.Timestamp
+	0, // 6: sinp.admin.v1.ClockService.Now:input_type -> sinp.admin.v1.NowRequest
+	2, // 7: sinp.admin.v1.ClockService.Advance:input_type -> sinp.admin.v1.AdvanceRequest
+	4, // 8: sinp.admin.v1.ClockService.Set:input_type -> sinp.admin.v1.SetRequest
+	1, // 9: sinp.admin.v1.ClockService.Now:output_type -> sinp.admin.v1.NowResponse
+	3, // 10: sinp.admin.v1.ClockService.Advance:output_type -> sinp.admin.v1.AdvanceResponse
+	5, // 11: sinp.admin.v1.ClockService.Set:output_type -> sinp.admin.v1.SetResponse
+	9, // [9:12] is the sub-list for method output_type
+	6, // [6:9] is the sub-list for method input_type
+	6, // [6:6] is the sub-list for extension type_name
+	6, // [6:6] is the sub-list for extension extendee
+	0, // [0:6] is the sub-list for field type_name
 }
 
 func init() { file_sinp_admin_v1_clock_proto_init() }
@@ -267,7 +422,7 @@ func file_sinp_admin_v1_clock_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sinp_admin_v1_clock_proto_rawDesc), len(file_sinp_admin_v1_clock_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   4,
+			NumMessages:   6,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -4,7 +4,9 @@
 // - protoc             (unknown)
 // source: sinp/admin/v1/clock.proto
 
-// Package sinp.admin.v1 holds operator APIs of a `sinp` process.
+// Package sinp.admin.v1 holds the operator APIs every `sinp` process
+// serves: the deployment's clock, the dead letters and the parked outbox
+// rows. Every method but ClockService.Now needs an operator.
 
 package adminv1
 
@@ -23,17 +25,24 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ClockService_Now_FullMethodName     = "/sinp.admin.v1.ClockService/Now"
 	ClockService_Advance_FullMethodName = "/sinp.admin.v1.ClockService/Advance"
+	ClockService_Set_FullMethodName     = "/sinp.admin.v1.ClockService/Set"
 )
 
 // ClockServiceClient is the client API for ClockService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ClockService reads and moves the process clock. Advance and Set work only
-// on a manual clock; the real and accelerated clocks refuse them.
+// ClockService reads and moves the deployment's clock (platform.clock):
+// a move made through any process is seen by every process within a
+// second. The clock never moves backwards; the real clock cannot be moved.
 type ClockServiceClient interface {
+	// Now is the deployment's time as this process reads it.
 	Now(ctx context.Context, in *NowRequest, opts ...grpc.CallOption) (*NowResponse, error)
+	// Advance moves a manual or accelerated clock forward.
 	Advance(ctx context.Context, in *AdvanceRequest, opts ...grpc.CallOption) (*AdvanceResponse, error)
+	// Set moves the clock to an instant and/or switches its kind, keeping
+	// its reading (never backwards).
+	Set(ctx context.Context, in *SetRequest, opts ...grpc.CallOption) (*SetResponse, error)
 }
 
 type clockServiceClient struct {
@@ -64,15 +73,31 @@ func (c *clockServiceClient) Advance(ctx context.Context, in *AdvanceRequest, op
 	return out, nil
 }
 
+func (c *clockServiceClient) Set(ctx context.Context, in *SetRequest, opts ...grpc.CallOption) (*SetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SetResponse)
+	err := c.cc.Invoke(ctx, ClockService_Set_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ClockServiceServer is the server API for ClockService service.
 // All implementations must embed UnimplementedClockServiceServer
 // for forward compatibility.
 //
-// ClockService reads and moves the process clock. Advance and Set work only
-// on a manual clock; the real and accelerated clocks refuse them.
+// ClockService reads and moves the deployment's clock (platform.clock):
+// a move made through any process is seen by every process within a
+// second. The clock never moves backwards; the real clock cannot be moved.
 type ClockServiceServer interface {
+	// Now is the deployment's time as this process reads it.
 	Now(context.Context, *NowRequest) (*NowResponse, error)
+	// Advance moves a manual or accelerated clock forward.
 	Advance(context.Context, *AdvanceRequest) (*AdvanceResponse, error)
+	// Set moves the clock to an instant and/or switches its kind, keeping
+	// its reading (never backwards).
+	Set(context.Context, *SetRequest) (*SetResponse, error)
 	mustEmbedUnimplementedClockServiceServer()
 }
 
@@ -88,6 +113,9 @@ func (UnimplementedClockServiceServer) Now(context.Context, *NowRequest) (*NowRe
 }
 func (UnimplementedClockServiceServer) Advance(context.Context, *AdvanceRequest) (*AdvanceResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method Advance not implemented")
+}
+func (UnimplementedClockServiceServer) Set(context.Context, *SetRequest) (*SetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method Set not implemented")
 }
 func (UnimplementedClockServiceServer) mustEmbedUnimplementedClockServiceServer() {}
 func (UnimplementedClockServiceServer) testEmbeddedByValue()                      {}
@@ -146,6 +174,24 @@ func _ClockService_Advance_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ClockService_Set_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ClockServiceServer).Set(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ClockService_Set_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ClockServiceServer).Set(ctx, req.(*SetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ClockService_ServiceDesc is the grpc.ServiceDesc for ClockService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -160,6 +206,10 @@ var ClockService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "Advance",
 			Handler:    _ClockService_Advance_Handler,
+		},
+		{
+			MethodName: "Set",
+			Handler:    _ClockService_Set_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

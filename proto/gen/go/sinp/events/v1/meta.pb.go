@@ -32,14 +32,20 @@ type Meta struct {
 	// Unique id of the event; also the outbox row id and the Nats-Msg-Id
 	// JetStream deduplicates on.
 	EventId string `protobuf:"bytes,1,opt,name=event_id,json=eventId,proto3" json:"event_id,omitempty"`
-	// When it happened, by the clock of the producing process.
+	// When it happened, by the deployment's clock.
 	OccurredAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=occurred_at,json=occurredAt,proto3" json:"occurred_at,omitempty"`
 	// The extraction request the event concerns, when any.
 	RequestId string `protobuf:"bytes,3,opt,name=request_id,json=requestId,proto3" json:"request_id,omitempty"`
 	// event_id of the event that caused this one, when any.
 	CausationId string `protobuf:"bytes,4,opt,name=causation_id,json=causationId,proto3" json:"causation_id,omitempty"`
 	// The service that produced it ("intake", "extractor", ...).
-	Producer      string `protobuf:"bytes,5,opt,name=producer,proto3" json:"producer,omitempty"`
+	Producer string `protobuf:"bytes,5,opt,name=producer,proto3" json:"producer,omitempty"`
+	// The aggregate the event is about (by default its request_id) and its
+	// place among that aggregate's events from this producer: 1, 2, 3, ...
+	// Consumers get no ordering across aggregates, and a redelivery can
+	// bring an older event after a newer one: sequence tells them apart.
+	Aggregate     string `protobuf:"bytes,6,opt,name=aggregate,proto3" json:"aggregate,omitempty"`
+	Sequence      int64  `protobuf:"varint,7,opt,name=sequence,proto3" json:"sequence,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -109,11 +115,25 @@ func (x *Meta) GetProducer() string {
 	return ""
 }
 
+func (x *Meta) GetAggregate() string {
+	if x != nil {
+		return x.Aggregate
+	}
+	return ""
+}
+
+func (x *Meta) GetSequence() int64 {
+	if x != nil {
+		return x.Sequence
+	}
+	return 0
+}
+
 var File_sinp_events_v1_meta_proto protoreflect.FileDescriptor
 
 const file_sinp_events_v1_meta_proto_rawDesc = "" +
 	"\n" +
-	"\x19sinp/events/v1/meta.proto\x12\x0esinp.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xbc\x01\n" +
+	"\x19sinp/events/v1/meta.proto\x12\x0esinp.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf6\x01\n" +
 	"\x04Meta\x12\x19\n" +
 	"\bevent_id\x18\x01 \x01(\tR\aeventId\x12;\n" +
 	"\voccurred_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -121,7 +141,9 @@ const file_sinp_events_v1_meta_proto_rawDesc = "" +
 	"\n" +
 	"request_id\x18\x03 \x01(\tR\trequestId\x12!\n" +
 	"\fcausation_id\x18\x04 \x01(\tR\vcausationId\x12\x1a\n" +
-	"\bproducer\x18\x05 \x01(\tR\bproducerB8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
+	"\bproducer\x18\x05 \x01(\tR\bproducer\x12\x1c\n" +
+	"\taggregate\x18\x06 \x01(\tR\taggregate\x12\x1a\n" +
+	"\bsequence\x18\a \x01(\x03R\bsequenceB8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_sinp_events_v1_meta_proto_rawDescOnce sync.Once
