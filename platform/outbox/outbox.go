@@ -4,6 +4,11 @@
 // that a relay killed between publishing and marking republishes events
 // JetStream then drops as duplicates. Several relays may run at once: each
 // batch is claimed with FOR UPDATE SKIP LOCKED.
+//
+// Ordering: a relay publishes a schema's rows in commit order, but several
+// relays, a parked row or a redelivery can reorder them; consumers may rely
+// on no order across aggregates, and tell an older event of one aggregate
+// from a newer one by Meta.sequence.
 package outbox
 
 import (
@@ -11,16 +16,10 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promauto"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -41,16 +40,35 @@ func Migrations(schema string) pg.Migrations {
 // HeaderEventType names the protobuf type of the payload.
 const HeaderEventType = "Sinp-Event-Type"
 
+// DefaultMaxBytes is the largest payload Emit accepts when the bus's limit
+// is not known: NATS's default max_payload (1 MiB) less room for headers.
+const DefaultMaxBytes = 1<<20 - 8<<10
+
+// ErrTooLarge is returned by Emit for an event the bus would refuse.
+var ErrTooLarge = errors.New("event too large for the bus")
+
+// Channel is the notification channel of a schema's outbox.
+func Channel(schema string) string { return schema + "_outbox" }
+
 // Emitter adds events to a service's outbox inside the caller's transaction.
 type Emitter struct {
 	Schema   string
 	Producer string
 	Clock    clock.Clock
+	// MaxBytes is the largest payload the bus takes (0: DefaultMaxBytes).
+	MaxBytes int
+	// Wake, when set, tells this process's relay that events await, once
+	// the transaction (begun by pg.InTx) commits. Otherwise, or for a
+	// transaction begun elsewhere, Emit NOTIFYs the schema's channel.
+	Wake func()
 }
 
-// Emit stamps the event's Meta (a new event id unless one is set, the time,
-// the producer) and stores it in the outbox within tx. Request and causation
-// ids are the caller's to set. It returns the event id.
+// Emit stamps the event's Meta (a new event id unless one is set, the time
+// by the deployment's clock, the producer, the aggregate and its next
+// sequence number, which the relay writes into the published payload) and
+// stores it in the outbox within tx. The aggregate is Meta.request_id
+// unless set. Request and causation ids are the caller's. It returns the
+// event id.
 func (e *Emitter) Emit(ctx context.Context, tx pgx.Tx, ev bus.Event) (string, error) {
 	subject, err := bus.SubjectFor(ev)
 	if err != nil {
@@ -75,181 +93,40 @@ func (e *Emitter) Emit(ctx context.Context, tx pgx.Tx, ev bus.Event) (string, er
 		meta.OccurredAt = timestamppb.New(now)
 	}
 	meta.Producer = e.Producer
+	if meta.Aggregate == "" {
+		meta.Aggregate = meta.RequestId
+	}
 	bus.SetMeta(ev, meta)
 	payload, err := proto.Marshal(ev)
 	if err != nil {
 		return "", fmt.Errorf("outbox.Emit: %w", err)
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO `+pgx.Identifier{e.Schema, "outbox"}.Sanitize()+
-		` (event_id, subject, payload) VALUES ($1, $2, $3)`, meta.EventId, subject, payload)
+	limit := e.MaxBytes
+	if limit <= 0 {
+		limit = DefaultMaxBytes
+	}
+	if len(payload)+16 > limit { // room for the sequence the relay adds
+		return "", fmt.Errorf("outbox.Emit: %w: %s of %d bytes, the bus takes at most %d", ErrTooLarge, subject, len(payload), limit)
+	}
+	table := pgx.Identifier{e.Schema, "outbox"}.Sanitize()
+	if meta.Aggregate == "" || meta.Sequence != 0 {
+		_, err = tx.Exec(ctx, `INSERT INTO `+table+` (event_id, subject, payload) VALUES ($1, $2, $3)`, meta.EventId, subject, payload)
+	} else {
+		// The aggregate's next number, taken in the same statement; its row
+		// lock orders the aggregate's events as their transactions commit.
+		_, err = tx.Exec(ctx, `WITH s AS (INSERT INTO `+pgx.Identifier{e.Schema, "aggregate_sequence"}.Sanitize()+
+			` AS a (aggregate, seq) VALUES ($4, 1) ON CONFLICT (aggregate) DO UPDATE SET seq = a.seq + 1 RETURNING seq)
+			INSERT INTO `+table+` (event_id, subject, payload, sequence) SELECT $1, $2, $3, seq FROM s`,
+			meta.EventId, subject, payload, meta.Aggregate)
+	}
 	if err != nil {
 		return "", fmt.Errorf("outbox.Emit: %w", err)
 	}
+	if e.Wake == nil || !pg.AfterCommit(tx, e.Wake) {
+		// PostgreSQL folds identical notifications of one transaction.
+		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, Channel(e.Schema)); err != nil {
+			return "", fmt.Errorf("outbox.Emit: %w", err)
+		}
+	}
 	return meta.EventId, nil
-}
-
-var published = promauto.NewCounterVec(prometheus.CounterOpts{
-	Name: "sinp_outbox_published_total",
-	Help: "Events the outbox relay published, by schema.",
-}, []string{"schema"})
-
-// InitMetrics makes a schema's series exist (at zero) before anything is
-// published, so that dashboards and alerts see the relay from its start.
-func InitMetrics(schema string) { published.WithLabelValues(schema).Add(0) }
-
-// Relay publishes a schema's pending outbox rows.
-type Relay struct {
-	Pool   *pgxpool.Pool
-	JS     jetstream.JetStream
-	Schema string
-	Log    *slog.Logger
-	// Batch is the most rows claimed at once (default 256).
-	Batch int
-	// Poll is how often the relay looks without being notified (default 2s).
-	Poll time.Duration
-
-	// afterPublish, when set, runs after a batch is acknowledged by
-	// JetStream and before it is marked published (tests crash here).
-	afterPublish func()
-}
-
-// Run publishes until ctx ends. It wakes on the outbox trigger's
-// notification and polls as a safety net.
-func (r *Relay) Run(ctx context.Context) error {
-	if r.Log == nil {
-		r.Log = slog.Default()
-	}
-	InitMetrics(r.Schema)
-	poll := r.Poll
-	if poll <= 0 {
-		poll = 2 * time.Second
-	}
-	listener, err := r.Pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("outbox.Relay: %w", err)
-	}
-	defer listener.Release()
-	channel := pgx.Identifier{r.Schema + "_outbox"}.Sanitize()
-	if _, err := listener.Exec(ctx, "LISTEN "+channel); err != nil {
-		return fmt.Errorf("outbox.Relay: listen: %w", err)
-	}
-	defer func() { _, _ = listener.Exec(context.WithoutCancel(ctx), "UNLISTEN "+channel) }()
-	backoff := time.Duration(0)
-	for {
-		n, err := r.Flush(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return nil
-		case err != nil:
-			backoff = min(max(2*backoff, 100*time.Millisecond), 10*time.Second)
-			r.Log.Warn("outbox relay: publish failed; retrying", "schema", r.Schema, "err", err, "in", backoff)
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-time.After(backoff):
-			}
-			continue
-		case n > 0:
-			backoff = 0
-			continue // there may be more
-		}
-		wctx, cancel := context.WithTimeout(ctx, poll)
-		_, err = listener.Conn().WaitForNotification(wctx)
-		cancel()
-		if ctx.Err() != nil {
-			return nil
-		}
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("outbox.Relay: wait: %w", err)
-		}
-	}
-}
-
-// Flush publishes one batch of pending events and returns how many it
-// published.
-func (r *Relay) Flush(ctx context.Context) (int, error) {
-	batch := r.Batch
-	if batch <= 0 {
-		batch = 256
-	}
-	var n int
-	err := pg.InTx(ctx, r.Pool, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `SELECT seq, event_id::text, subject, payload FROM `+
-			pgx.Identifier{r.Schema, "outbox"}.Sanitize()+
-			` WHERE published_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, batch)
-		if err != nil {
-			return err
-		}
-		type row struct {
-			seq     int64
-			id      string
-			subject string
-			payload []byte
-		}
-		var claimed []row
-		for rows.Next() {
-			var rw row
-			if err := rows.Scan(&rw.seq, &rw.id, &rw.subject, &rw.payload); err != nil {
-				return err
-			}
-			claimed = append(claimed, rw)
-		}
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		if len(claimed) == 0 {
-			return nil
-		}
-		futures := make([]jetstream.PubAckFuture, 0, len(claimed))
-		for _, rw := range claimed {
-			msg := nats.NewMsg(rw.subject)
-			msg.Data = rw.payload
-			msg.Header.Set(jetstream.MsgIDHeader, rw.id)
-			if mt, err := bus.Decode(rw.subject, rw.payload); err == nil {
-				msg.Header.Set(HeaderEventType, string(mt.ProtoReflect().Descriptor().FullName()))
-			}
-			f, err := r.JS.PublishMsgAsync(msg)
-			if err != nil {
-				return fmt.Errorf("publish %s: %w", rw.id, err)
-			}
-			futures = append(futures, f)
-		}
-		seqs := make([]int64, 0, len(claimed))
-		for i, f := range futures {
-			select {
-			case <-f.Ok():
-				seqs = append(seqs, claimed[i].seq)
-			case err := <-f.Err():
-				return fmt.Errorf("publish %s: %w", claimed[i].id, err)
-			case <-ctx.Done():
-				return ctx.Err()
-			case <-time.After(30 * time.Second):
-				return fmt.Errorf("publish %s: no acknowledgement after 30s", claimed[i].id)
-			}
-		}
-		if r.afterPublish != nil {
-			r.afterPublish()
-		}
-		if _, err := tx.Exec(ctx, `UPDATE `+pgx.Identifier{r.Schema, "outbox"}.Sanitize()+
-			` SET published_at = now() WHERE seq = ANY($1)`, seqs); err != nil {
-			return err
-		}
-		n = len(seqs)
-		return nil
-	})
-	if err != nil {
-		return 0, fmt.Errorf("outbox.Relay(%s): %w", r.Schema, err)
-	}
-	published.WithLabelValues(r.Schema).Add(float64(n))
-	return n, nil
-}
-
-// Prune deletes events published more than keep ago; returns how many.
-func Prune(ctx context.Context, db *pgxpool.Pool, schema string, keep time.Duration) (int64, error) {
-	tag, err := db.Exec(ctx, `DELETE FROM `+pgx.Identifier{schema, "outbox"}.Sanitize()+
-		` WHERE published_at < now() - make_interval(secs => $1)`, keep.Seconds())
-	if err != nil {
-		return 0, fmt.Errorf("outbox.Prune: %w", err)
-	}
-	return tag.RowsAffected(), nil
 }

@@ -2,8 +2,11 @@ package outbox
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -192,5 +195,123 @@ func TestConcurrentRelaysShareTheOutbox(t *testing.T) {
 	}
 	if got := ns.Count(t, bus.StreamEvents, bus.SubjectExtractionProgress); got != events {
 		t.Fatalf("stream holds %d events, want %d", got, events)
+	}
+}
+
+// An event larger than the bus takes is refused at Emit, in the caller's
+// transaction, with a clear error; nothing is stored.
+func TestOversizedEventIsRefusedAtEmit(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t, Migrations("svc"))
+	em := &Emitter{Schema: "svc", Producer: "test", MaxBytes: 64 << 10}
+	err := pg.InTx(ctx, pool, func(tx pgx.Tx) error {
+		_, err := em.Emit(ctx, tx, &eventsv1.RequestRejected{Reference: "R1", Reason: strings.Repeat("x", 100<<10)})
+		return err
+	})
+	if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), bus.SubjectRequestRejected) {
+		t.Fatalf("Emit of a 100 KiB event with a 64 KiB limit: %v", err)
+	}
+	var n int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM svc.outbox`).Scan(&n)
+	if n != 0 {
+		t.Fatalf("%d rows stored", n)
+	}
+}
+
+// Events of one aggregate are numbered 1, 2, 3 in Meta as published;
+// another aggregate counts on its own.
+func TestEventsCarryAPerAggregateSequence(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t, Migrations("svc"))
+	ns := bustest.Start(t)
+	em := emitter(clock.Real{})
+	for _, ref := range []string{"R1", "R2", "R1", "R1"} {
+		_ = pg.InTx(ctx, pool, func(tx pgx.Tx) error {
+			_, err := em.Emit(ctx, tx, &eventsv1.RequestCancelled{Meta: &eventsv1.Meta{RequestId: ref}, Reference: ref})
+			return err
+		})
+	}
+	if n, err := (&Relay{Pool: pool, JS: ns.JS, Schema: "svc"}).Flush(ctx); n != 4 || err != nil {
+		t.Fatalf("published %d (%v)", n, err)
+	}
+	st, _ := ns.JS.Stream(ctx, bus.StreamEvents)
+	var got []string
+	for seq := uint64(1); seq <= 4; seq++ {
+		m, err := st.GetMsg(ctx, seq)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev, _ := bus.Decode(m.Subject, m.Data)
+		got = append(got, fmt.Sprintf("%s/%d", ev.GetMeta().GetAggregate(), ev.GetMeta().GetSequence()))
+	}
+	if fmt.Sprint(got) != "[R1/1 R2/1 R1/2 R1/3]" {
+		t.Fatalf("sequences %v", got)
+	}
+}
+
+// A row the bus refuses is tried ParkAfter times, then parked with its
+// error; the rows behind it are published meanwhile, and an operator can
+// put it back in line.
+func TestAParkedRowDoesNotBlockTheNextRows(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t, Migrations("svc"))
+	ns := bustest.Start(t)
+	// Stored by an older version that did not check the size.
+	if _, err := pool.Exec(ctx, `INSERT INTO svc.outbox (event_id, subject, payload) VALUES (gen_random_uuid(), $1, $2)`,
+		bus.SubjectRequestCancelled, make([]byte, 2<<20)); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		emitOne(t, pool)
+	}
+	r := &Relay{Pool: pool, JS: ns.JS, Schema: "svc", ParkAfter: 3}
+	published := 0
+	for range 5 {
+		n, err := r.Flush(ctx)
+		if err != nil {
+			t.Fatalf("flush: %v", err)
+		}
+		published += n
+	}
+	if published != 3 {
+		t.Fatalf("published %d events behind the refused one, want 3", published)
+	}
+	parked, err := Parked(ctx, pool, "svc")
+	if err != nil || len(parked) != 1 || parked[0].Attempts != 3 || !strings.Contains(parked[0].LastError, "payload") {
+		t.Fatalf("parked %+v (%v)", parked, err)
+	}
+	if got := ns.Count(t, bus.StreamEvents, bus.SubjectRequestCancelled); got != 3 {
+		t.Fatalf("stream holds %d, want 3", got)
+	}
+	if n, err := Unpark(ctx, pool, "svc", nil); err != nil || n != 1 {
+		t.Fatalf("unpark: %d %v", n, err)
+	}
+	if parked, _ := Parked(ctx, pool, "svc"); len(parked) != 0 {
+		t.Fatalf("still parked: %+v", parked)
+	}
+}
+
+// Published rows and processed-event records older than the retention are
+// pruned; recent and pending ones stay.
+func TestPruneKeepsWhatIsRecentOrPending(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t, Migrations("svc"))
+	if _, err := pool.Exec(ctx, `
+		INSERT INTO svc.outbox (event_id, subject, payload, published_at) VALUES
+			(gen_random_uuid(), 's', '', now() - interval '8 days'),
+			(gen_random_uuid(), 's', '', now() - interval '1 day'),
+			(gen_random_uuid(), 's', '', NULL);
+		INSERT INTO svc.processed_event (consumer, event_id, subject, processed_at) VALUES
+			('c', 'old', 's', now() - interval '8 days'), ('c', 'new', 's', now())`); err != nil {
+		t.Fatal(err)
+	}
+	o, p, err := Prune(ctx, pool, "svc", 7*24*time.Hour)
+	if err != nil || o != 1 || p != 1 {
+		t.Fatalf("pruned %d outbox, %d processed (%v), want 1 and 1", o, p, err)
+	}
+	var left int
+	_ = pool.QueryRow(ctx, `SELECT count(*) FROM svc.outbox`).Scan(&left)
+	if left != 2 {
+		t.Fatalf("%d outbox rows left, want 2", left)
 	}
 }
