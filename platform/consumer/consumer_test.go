@@ -3,11 +3,14 @@ package consumer_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -16,13 +19,15 @@ import (
 	"sinp.occitanie.fr/platform/bus"
 	"sinp.occitanie.fr/platform/bustest"
 	"sinp.occitanie.fr/platform/consumer"
+	"sinp.occitanie.fr/platform/deadletter"
 	"sinp.occitanie.fr/platform/outbox"
 	"sinp.occitanie.fr/platform/pg"
 	"sinp.occitanie.fr/platform/pgtest"
+	"sinp.occitanie.fr/platform/retry"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 )
 
-func setup(t *testing.T) (*pgxpool.Pool, *bustest.Server) {
+func setup(t testing.TB) (*pgxpool.Pool, *bustest.Server) {
 	t.Helper()
 	pool := pgtest.NewDB(t, outbox.Migrations("svc"))
 	if _, err := pool.Exec(context.Background(), `CREATE TABLE svc.rejection (reference text PRIMARY KEY, times int NOT NULL)`); err != nil {
@@ -179,4 +184,158 @@ func TestOutboxToConsumer(t *testing.T) {
 	run(t, &consumer.Consumer{Name: "e2e", Subjects: []string{bus.SubjectRequestRejected},
 		Schema: "svc", Pool: pool, JS: ns.JS, Handle: countRejections})
 	eventually(t, "R5 handled", func() bool { return times(t, pool, "R5") == 1 })
+}
+
+// A lost database (here the error a restart gives) is waited out however
+// long it lasts: it never counts toward dead-lettering.
+func TestInfrastructureErrorsNeverDeadLetter(t *testing.T) {
+	pool, ns := setup(t)
+	var calls atomic.Int32
+	outage := func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+		if calls.Add(1) <= 8 {
+			return &pgconn.PgError{Code: "57P01", Message: "terminating connection due to administrator command"}
+		}
+		return countRejections(ctx, tx, d)
+	}
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-1"}, Reference: "R1"}, "ev-1")
+	run(t, &consumer.Consumer{Name: "patient", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, MaxDeliver: 2, AckWait: 2 * time.Second, Handle: outage,
+		Retry: retry.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond}})
+	eventually(t, "handled after the outage", func() bool { return times(t, pool, "R1") == 1 })
+	if n := ns.Count(t, bus.StreamDeadLetter, consumer.DeadLetterSubject("patient")); n != 0 {
+		t.Fatalf("%d dead letters after an outage", n)
+	}
+}
+
+// When the dead letter cannot be stored (the DLQ stream is gone), the
+// message stays with its consumer; once the DLQ is back it lands there,
+// and only then leaves the consumer.
+func TestADeadLetterIsNeverLostWhenTheDLQIsDown(t *testing.T) {
+	ctx := context.Background()
+	pool, ns := setup(t)
+	if err := ns.JS.DeleteStream(ctx, bus.StreamDeadLetter); err != nil {
+		t.Fatal(err)
+	}
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-9"}, Reference: "R9"}, "ev-9")
+	run(t, &consumer.Consumer{Name: "doomed", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, MaxDeliver: 1, AckWait: 2 * time.Second,
+		Handle: func(context.Context, pgx.Tx, consumer.Delivery) error {
+			return consumer.Permanent(errors.New("R9 is malformed"))
+		}})
+	time.Sleep(3 * time.Second) // longer than AckWait
+	info, err := ns.JS.Consumer(ctx, bus.StreamEvents, "doomed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ci, err := info.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ci.NumAckPending+int(ci.NumPending) != 1 {
+		t.Fatalf("with no DLQ the message left its consumer: ack pending %d, pending %d", ci.NumAckPending, ci.NumPending)
+	}
+	if err := bus.EnsureStreams(ctx, ns.JS, bustest.Config()); err != nil {
+		t.Fatal(err)
+	}
+	dlq := consumer.DeadLetterSubject("doomed")
+	eventually(t, "the dead letter stored", func() bool { return ns.Count(t, bus.StreamDeadLetter, dlq) == 1 })
+	eventually(t, "the message terminated", func() bool {
+		ci, err := info.Info(ctx)
+		return err == nil && ci.NumAckPending == 0 && ci.NumPending == 0
+	})
+	st, _ := ns.JS.Stream(ctx, bus.StreamDeadLetter)
+	m, err := st.GetLastMsgForSubject(ctx, dlq)
+	if err != nil || !strings.Contains(m.Header.Get(consumer.HeaderError), "R9 is malformed") {
+		t.Fatalf("dead letter %v (%v)", m, err)
+	}
+}
+
+// An operator replays a dead letter once its cause is fixed: the consumer
+// that failed handles it once; another consumer of the same subject, which
+// had handled it, does not see it again.
+func TestReplayHandsADeadLetterBackToItsConsumerOnly(t *testing.T) {
+	ctx := context.Background()
+	pool, ns := setup(t)
+	var broken atomic.Bool
+	broken.Store(true)
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-5"}, Reference: "R5"}, "ev-5")
+	run(t, &consumer.Consumer{Name: "fragile", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, MaxDeliver: 2, Retry: retry.Backoff{Min: 10 * time.Millisecond, Max: 20 * time.Millisecond},
+		Handle: func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+			if broken.Load() {
+				return errors.New("a bug in the handler")
+			}
+			return countRejections(ctx, tx, d)
+		}})
+	var others atomic.Int32
+	run(t, &consumer.Consumer{Name: "bystander", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, Handle: func(context.Context, pgx.Tx, consumer.Delivery) error {
+			others.Add(1)
+			return nil
+		}})
+	dlq := consumer.DeadLetterSubject("fragile")
+	eventually(t, "dead-lettered", func() bool { return ns.Count(t, bus.StreamDeadLetter, dlq) == 1 })
+	letters, _, err := deadletter.List(ctx, ns.JS, "fragile", 0, 10)
+	if err != nil || len(letters) != 1 || letters[0].EventID != "ev-5" || letters[0].OriginalSubject != bus.SubjectRequestRejected ||
+		letters[0].Failures != 2 || !strings.Contains(letters[0].EventJSON, "R5") {
+		t.Fatalf("listed %+v (%v)", letters, err)
+	}
+	broken.Store(false) // the fix is deployed
+	if _, err := deadletter.Replay(ctx, ns.JS, letters[0].Sequence); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "replayed and handled", func() bool { return times(t, pool, "R5") == 1 })
+	if n := ns.Count(t, bus.StreamDeadLetter, dlq); n != 0 {
+		t.Fatalf("%d dead letters left after the replay", n)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if others.Load() != 1 || times(t, pool, "R5") != 1 {
+		t.Fatalf("bystander handled it %d times, R5 changed %d times", others.Load(), times(t, pool, "R5"))
+	}
+}
+
+// In batch mode many events commit together; one failing event is found
+// by retrying the batch one at a time and goes alone to the DLQ.
+func TestABatchIsolatesItsCulprit(t *testing.T) {
+	pool, ns := setup(t)
+	for i := range 100 {
+		ref := fmt.Sprintf("R%03d", i)
+		publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-" + ref}, Reference: ref}, "")
+	}
+	run(t, &consumer.Consumer{Name: "batched", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, Batch: 32, MaxDeliver: 1,
+		Handle: func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+			if d.Event.(*eventsv1.RequestRejected).Reference == "R042" {
+				return errors.New("R042 breaks the handler")
+			}
+			return countRejections(ctx, tx, d)
+		}})
+	eventually(t, "99 handled", func() bool {
+		var n int
+		_ = pool.QueryRow(context.Background(), `SELECT count(*) FROM svc.rejection WHERE times = 1`).Scan(&n)
+		return n == 99
+	})
+	eventually(t, "R042 dead-lettered", func() bool { return ns.Count(t, bus.StreamDeadLetter, consumer.DeadLetterSubject("batched")) == 1 })
+	if times(t, pool, "R042") != 0 {
+		t.Fatal("the culprit left state behind")
+	}
+}
+
+// A handler that takes longer than AckWait keeps its message: it is not
+// redelivered meanwhile.
+func TestALongHandlerKeepsItsMessage(t *testing.T) {
+	pool, ns := setup(t)
+	var calls atomic.Int32
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-1"}, Reference: "R1"}, "")
+	run(t, &consumer.Consumer{Name: "slow", Subjects: []string{bus.SubjectRequestRejected},
+		Schema: "svc", Pool: pool, JS: ns.JS, AckWait: time.Second,
+		Handle: func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+			calls.Add(1)
+			time.Sleep(3500 * time.Millisecond)
+			return countRejections(ctx, tx, d)
+		}})
+	eventually(t, "handled", func() bool { return times(t, pool, "R1") == 1 })
+	if calls.Load() != 1 {
+		t.Fatalf("handler called %d times", calls.Load())
+	}
 }
