@@ -14,13 +14,42 @@ import (
 	"sinp.occitanie.fr/observations/sensitivity"
 	"sinp.occitanie.fr/observations/stats"
 	"sinp.occitanie.fr/platform/cli"
-	"sinp.occitanie.fr/platform/pg"
 )
 
-// Commands are the operator commands of the observation store: seed,
-// sensitivity apply and stats.
+// Commands are the operator commands of the observation store: store
+// init, seed, sensitivity apply and stats.
 func Commands() []*cli.Command {
-	return []*cli.Command{seedCommand(), sensitivityCommand(), statsCommand()}
+	return []*cli.Command{storeCommand(), seedCommand(), sensitivityCommand(), statsCommand()}
+}
+
+func storeCommand() *cli.Command {
+	initc := &cli.Command{
+		Name:    "init",
+		Summary: "create the observation store (schema oc_dat), or bring one it created up to date; refuses a store it did not create",
+		Usage:   "sinp store init [--json]",
+	}
+	initc.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := initc.Flags(e)
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if err := fs.Parse(args); err != nil {
+			return usage(err)
+		}
+		db, err := e.Database(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		applied, err := Init(ctx, db)
+		if err != nil {
+			return err
+		}
+		return e.Output(*asJSON).Result(applied, func(w io.Writer) {
+			for _, a := range applied {
+				fmt.Fprintf(w, "%-24s applied %v\n", a.Schema+"/"+a.Component, a.Versions)
+			}
+		})
+	}
+	return &cli.Command{Name: "store", Summary: "the observation store (init)", Sub: []*cli.Command{initc}}
 }
 
 func seedCommand() *cli.Command {
@@ -51,7 +80,7 @@ func seedCommand() *cli.Command {
 			return err
 		}
 		defer db.Close()
-		if _, err := pg.Migrate(ctx, db, Migrations); err != nil {
+		if _, err := Init(ctx, db); err != nil {
 			return err
 		}
 		res, err := seed.Run(ctx, db, seed.Options{Observations: *n, Seed: *s, AreasDir: *areas, Referential: *ref, Progress: out.Progress})

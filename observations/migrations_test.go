@@ -2,6 +2,7 @@ package observations_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -97,5 +98,34 @@ func TestMigrateTwice(t *testing.T) {
 	db := pgtest.NewDB(t, observations.Migrations)
 	if _, err := pgMigrate(db); err != nil {
 		t.Fatalf("second migrate: %v", err)
+	}
+}
+
+// `sinp store init` creates the store on an empty database and brings a
+// store it created up to date, but leaves alone an oc_dat it did not
+// create: the platform's real biodiv_oc.
+func TestStoreInitRefusesAStoreItDidNotCreate(t *testing.T) {
+	ctx := context.Background()
+	empty := pgtest.NewDB(t)
+	applied, err := observations.Init(ctx, empty)
+	if err != nil || len(applied) != 1 || len(applied[0].Versions) == 0 {
+		t.Fatalf("init on an empty database: %v %v", applied, err)
+	}
+	again, err := observations.Init(ctx, empty)
+	if err != nil || len(again[0].Versions) != 0 {
+		t.Fatalf("init again: %v %v", again, err)
+	}
+
+	foreign := pgtest.NewDB(t)
+	if _, err := foreign.Exec(ctx, `CREATE SCHEMA oc_dat; CREATE TABLE oc_dat.observation (id bigint PRIMARY KEY, cd_nom integer)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := observations.Init(ctx, foreign); !errors.Is(err, observations.ErrForeignStore) {
+		t.Fatalf("init on a foreign oc_dat: %v", err)
+	}
+	var tables int
+	_ = foreign.QueryRow(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'oc_dat'`).Scan(&tables)
+	if tables != 1 {
+		t.Fatalf("the foreign store now has %d tables", tables)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -30,18 +31,16 @@ func definitions() []service.Definition {
 	}
 }
 
-// storeMigrations is the observation store (read by the extractor; in
-// production the platform's own database).
-func storeMigrations() []pg.Migrations {
-	return []pg.Migrations{observations.Migrations}
-}
-
 func commands() []*cli.Command {
 	cmds := []*cli.Command{
 		upCommand(),
 		migrateCommand(),
 		clockCommand(),
 		healthCommand(),
+		natsCommand(),
+		dlqCommand(),
+		outboxCommand(),
+		tokenCommand(),
 		dbCommand(),
 		packCommand(),
 		versionCommand(),
@@ -93,7 +92,11 @@ func upCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		return service.Up(ctx, e.Lookup, defs, e.Log, service.Options{Migrations: storeMigrations()})
+		exe, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		return service.Up(ctx, e.Lookup, defs, e.Log, service.Options{BusCommand: []string{exe, "nats"}})
 	}
 	return c
 }
@@ -101,13 +104,18 @@ func upCommand() *cli.Command {
 func migrateCommand() *cli.Command {
 	c := &cli.Command{
 		Name:    "migrate",
-		Summary: "apply pending database migrations of the observation store and every service",
-		Usage:   "sinp migrate [--json]",
+		Summary: "apply the pending migrations of the platform and of services (never the observation store's: sinp store init)",
+		Usage:   "sinp migrate [--services intake,...] [--json]",
 	}
 	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
 		fs := c.Flags(e)
+		list := fs.String("services", "", "comma-separated services (default: all)")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		defs, err := selectServices(*list)
+		if err != nil {
 			return err
 		}
 		db, err := e.Database(ctx)
@@ -115,14 +123,17 @@ func migrateCommand() *cli.Command {
 			return err
 		}
 		defer db.Close()
-		sets := append(storeMigrations(), service.AllMigrations(definitions())...)
-		applied, err := pg.Migrate(ctx, db, sets...)
+		applied, err := pg.Migrate(ctx, db, service.Migrations(defs)...)
 		if err != nil {
 			return err
 		}
 		return e.Output(*asJSON).Result(applied, func(w io.Writer) {
 			for _, a := range applied {
-				fmt.Fprintf(w, "%-24s applied %v\n", a.Schema+"/"+a.Component, a.Versions)
+				done := "up to date"
+				if len(a.Versions) > 0 {
+					done = fmt.Sprintf("applied %v", a.Versions)
+				}
+				fmt.Fprintf(w, "schema %-10s %-10s %s\n", a.Schema, a.Component, done)
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,15 +13,21 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 
+	"sinp.occitanie.fr/platform/bus"
 	"sinp.occitanie.fr/platform/cli"
 	"sinp.occitanie.fr/platform/config"
 	"sinp.occitanie.fr/platform/pgtest"
@@ -44,8 +52,7 @@ func TestUpServesHealthForEveryService(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- service.Up(ctx, config.Map(env), definitions(), slog.New(slog.DiscardHandler), service.Options{
-			Migrations: storeMigrations(),
-			Ready:      func(_ *service.Process, a service.Addrs) { ready <- a },
+			Ready: func(_ *service.Process, a service.Addrs) { ready <- a },
 		})
 	}()
 	var addrs service.Addrs
@@ -76,13 +83,16 @@ func TestUpServesHealthForEveryService(t *testing.T) {
 	resp.Body.Close()
 
 	var out bytes.Buffer
-	e := &cli.Env{Stdout: &out, Stderr: io.Discard, Lookup: config.Map(nil)}
+	e := &cli.Env{Stdout: &out, Stderr: io.Discard, Lookup: config.Map(map[string]string{"SINP_DATA_DIR": env["SINP_DATA_DIR"]})}
 	if err := cli.Dispatch(ctx, e, "sinp", commands(), []string{"clock", "advance", "36h", "--addr", addrs.GRPC}); err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.TrimSpace(out.String()); got != "2026-03-02T20:00:00Z" {
-		t.Fatalf("clock after advancing 36h: %q", got)
+	var reading clockReading
+	if err := json.Unmarshal(out.Bytes(), &reading); err != nil || !reading.Now.Equal(time.Date(2026, 3, 2, 20, 0, 0, 0, time.UTC)) {
+		t.Fatalf("clock after advancing 36h: %q (%v)", out.String(), err)
 	}
+
+	checkDeadLettersThroughTheCLI(t, ctx, e, &out, addrs)
 
 	cancel()
 	select {
@@ -168,4 +178,88 @@ func freeAddr(t *testing.T) string {
 	}
 	defer l.Close()
 	return l.Addr().String()
+}
+
+// An event the extractor cannot read goes to the dead letters, where an
+// operator lists it, reads it and replays it; without an operator's token
+// the commands are refused.
+func checkDeadLettersThroughTheCLI(t *testing.T, ctx context.Context, e *cli.Env, out *bytes.Buffer, addrs service.Addrs) {
+	t.Helper()
+	nc, err := nats.Connect(addrs.NATS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	m := nats.NewMsg(bus.SubjectRequestInstructed)
+	m.Data = []byte("not a protobuf \xff\xff")
+	m.Header.Set(jetstream.MsgIDHeader, "garbage-1")
+	if _, err := js.PublishMsg(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	list := func() []deadLetter {
+		out.Reset()
+		if err := cli.Dispatch(ctx, e, "sinp", commands(), []string{"dlq", "list", "--addr", addrs.GRPC, "--json"}); err != nil {
+			t.Fatal(err)
+		}
+		var got []deadLetter
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("dlq list: %q: %v", out.String(), err)
+		}
+		return got
+	}
+	var letters []deadLetter
+	deadline := time.Now().Add(30 * time.Second)
+	for letters = list(); len(letters) == 0; letters = list() {
+		if time.Now().After(deadline) {
+			t.Fatal("the unreadable event never reached the dead letters")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	first := letters[0]
+	if first.Consumer != "extractor-requests" || first.OriginalSubject != bus.SubjectRequestInstructed || first.Error == "" {
+		t.Fatalf("dead letter %+v", first)
+	}
+	out.Reset()
+	seq := strconv.FormatUint(first.Sequence, 10)
+	if err := cli.Dispatch(ctx, e, "sinp", commands(), []string{"dlq", "show", seq, "--addr", addrs.GRPC, "--json"}); err != nil || !strings.Contains(out.String(), "extractor-requests") {
+		t.Fatalf("dlq show: %q %v", out.String(), err)
+	}
+	out.Reset()
+	if err := cli.Dispatch(ctx, e, "sinp", commands(), []string{"dlq", "replay", seq, "--addr", addrs.GRPC, "--json"}); err != nil {
+		t.Fatalf("dlq replay: %v", err)
+	}
+	// Still unreadable: it comes back once, as a new dead letter.
+	deadline = time.Now().Add(30 * time.Second)
+	for letters = list(); len(letters) != 1 || letters[0].Sequence == first.Sequence; letters = list() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after the replay the dead letters are %+v", letters)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	// No key, no token: refused before calling; a requester's token: refused by the server.
+	stranger := &cli.Env{Stdout: out, Stderr: io.Discard, Lookup: config.Map(map[string]string{"SINP_DATA_DIR": t.TempDir()})}
+	if err := cli.Dispatch(ctx, stranger, "sinp", commands(), []string{"dlq", "list", "--addr", addrs.GRPC}); err == nil || !strings.Contains(err.Error(), "needs an operator") {
+		t.Fatalf("dlq list without a key or token: %v", err)
+	}
+	tok := issueToken(t, ctx, e, "requester")
+	requester := &cli.Env{Stdout: out, Stderr: io.Discard, Lookup: config.Map(map[string]string{"SINP_TOKEN": tok})}
+	if err := cli.Dispatch(ctx, requester, "sinp", commands(), []string{"dlq", "replay", seq, "--addr", addrs.GRPC}); status.Code(errors.Unwrap(err)) != codes.PermissionDenied {
+		t.Fatalf("dlq replay by a requester: %v", err)
+	}
+}
+
+func issueToken(t *testing.T, ctx context.Context, e *cli.Env, kind string) string {
+	t.Helper()
+	var out bytes.Buffer
+	e2 := &cli.Env{Stdout: &out, Stderr: io.Discard, Lookup: e.Lookup}
+	if err := cli.Dispatch(ctx, e2, "sinp", commands(), []string{"token", "issue", "--kind", kind, "--subject", "acc-9", "--json"}); err != nil {
+		t.Fatal(err)
+	}
+	var got struct{ Token string }
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Token == "" {
+		t.Fatalf("token issue: %q %v", out.String(), err)
+	}
+	return got.Token
 }

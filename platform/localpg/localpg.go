@@ -49,6 +49,7 @@ type Server struct {
 	Started  bool   // this call started it; Stop stops it
 	dir      string
 	binDir   string
+	port     int
 }
 
 // Ensure returns a reachable server with the platform database created and
@@ -101,12 +102,53 @@ func Ensure(ctx context.Context, o Options) (*Server, error) {
 	return s, checkPostGIS(ctx, s.URL)
 }
 
-// Stop stops a private cluster this process started.
+// ErrInUse is returned by Stop when other clients still use the cluster.
+var ErrInUse = errors.New("other clients use the private PostgreSQL: left running")
+
+// Stop stops a private cluster this process started, unless another
+// process uses it: a process never stops a database another uses.
 func (s *Server) Stop() error {
 	if !s.Started {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if c, err := pgx.Connect(ctx, s.AdminURL); err == nil {
+		var others int
+		err := c.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE backend_type = 'client backend' AND pid <> pg_backend_pid()`).Scan(&others)
+		c.Close(ctx)
+		if err == nil && others > 0 {
+			return fmt.Errorf("%w (%d connections)", ErrInUse, others)
+		}
+	}
+	return s.Halt()
+}
+
+// Halt stops the cluster now, whoever uses it (tests of an outage).
+func (s *Server) Halt() error {
+	if !s.Private {
+		return errors.New("localpg: not a private cluster")
+	}
 	return runAsPostgres(filepath.Join(s.binDir, "pg_ctl"), "-D", s.dir, "-m", "fast", "-w", "stop")
+}
+
+// Restart starts a halted private cluster again on its port.
+func (s *Server) Restart(ctx context.Context) error {
+	if !s.Private {
+		return errors.New("localpg: not a private cluster")
+	}
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", s.port, s.dir)
+	if err := runAsPostgres(filepath.Join(s.binDir, "pg_ctl"), "-D", s.dir, "-l", filepath.Join(s.dir, "server.log"), "-o", opts, "-w", "start"); err != nil {
+		return fmt.Errorf("localpg: pg_ctl start (see %s): %w", filepath.Join(s.dir, "server.log"), err)
+	}
+	return waitPort(ctx, s.port)
+}
+
+// StartPrivate creates (once) and starts a private cluster under
+// dataDir/postgres on port, as Ensure does when no server runs.
+func StartPrivate(ctx context.Context, dataDir string, port int) (*Server, error) {
+	return private(ctx, Options{DataDir: dataDir, Port: port, Log: slog.New(slog.DiscardHandler)})
 }
 
 // maintenanceURL returns the database a URL names and the same URL on the
@@ -206,6 +248,7 @@ func private(ctx context.Context, o Options) (*Server, error) {
 		Private:  true,
 		dir:      dir,
 		binDir:   binDir,
+		port:     o.Port,
 		AdminURL: fmt.Sprintf("postgres://postgres@127.0.0.1:%d/postgres?sslmode=disable&connect_timeout=3", o.Port),
 	}
 	if ping(ctx, s.AdminURL) == nil {
@@ -227,12 +270,11 @@ func private(ctx context.Context, o Options) (*Server, error) {
 			return nil, fmt.Errorf("localpg: initdb: %w", err)
 		}
 	}
-	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1", o.Port, dir)
-	if err := runAsPostgres(filepath.Join(binDir, "pg_ctl"), "-D", dir, "-l", filepath.Join(dir, "server.log"), "-o", opts, "-w", "start"); err != nil {
-		return nil, fmt.Errorf("localpg: pg_ctl start (see %s): %w", filepath.Join(dir, "server.log"), err)
+	if err := s.Restart(ctx); err != nil {
+		return nil, err
 	}
 	s.Started = true
-	return s, waitPort(ctx, o.Port)
+	return s, nil
 }
 
 func waitPort(ctx context.Context, port int) error {

@@ -2,6 +2,7 @@ package localpg
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -147,6 +148,26 @@ func TestPrivateClusterCreatedAndReused(t *testing.T) {
 	}
 	if err := checkPostGIS(ctx, s.AdminURL); err != nil {
 		t.Logf("PostGIS check on the private cluster: %v", err)
+	}
+
+	// Another process still uses it: the process that started it does not
+	// stop it under that one.
+	other, err := pgx.Connect(ctx, pg.WithDatabase(s.AdminURL, "sinp"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Stop(); !errors.Is(err, ErrInUse) {
+		t.Fatalf("Stop with another client connected: %v", err)
+	}
+	if err := other.Ping(ctx); err != nil {
+		t.Fatalf("the other client lost its database: %v", err)
+	}
+	other.Close(ctx)
+	if err := s.Stop(); err != nil {
+		t.Fatalf("Stop once alone: %v", err)
+	}
+	if ping(ctx, s.AdminURL) == nil {
+		t.Fatal("still running after Stop")
 	}
 }
 

@@ -96,5 +96,6 @@ func newWorker(p *service.Process, d service.Definition) (*worker, error) {
 		pack: extraction.PackOptions{Codec: codec, Level: cfg.Level, BlockSize: cfg.BlockSize, Window: cfg.History,
 			F2Password: password, FullVerify: cfg.Verify == "full"},
 		owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano()),
+		wake:  p.Listener.Subscribe("extractor_run"),
 	}, nil
 }

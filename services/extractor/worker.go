@@ -17,6 +17,7 @@ import (
 	"sinp.occitanie.fr/platform/clock"
 	"sinp.occitanie.fr/platform/outbox"
 	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/retry"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	"sinp.occitanie.fr/services/extractor/extraction"
 )
@@ -34,6 +35,8 @@ type worker struct {
 	window  Window
 	pack    extraction.PackOptions
 	owner   string
+	// wake is signalled when a run is added (NOTIFY extractor_run).
+	wake <-chan struct{}
 
 	// Test hooks: called once the archives are written in the work
 	// directory, and once they are staged, before the run is recorded.
@@ -42,27 +45,19 @@ type worker struct {
 }
 
 func (w *worker) loop(ctx context.Context) error {
-	listener, err := w.db.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("extractor: %w", err)
-	}
-	defer listener.Release()
-	if _, err := listener.Exec(ctx, "LISTEN extractor_run"); err != nil {
-		return fmt.Errorf("extractor: listen: %w", err)
-	}
-	defer func() { _, _ = listener.Exec(context.WithoutCancel(ctx), "UNLISTEN extractor_run") }()
-
 	slots := make(chan struct{}, w.cfg.Concurrency)
 	var running sync.WaitGroup
 	defer running.Wait()
+	b := retry.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 	for {
 		if open, wait := w.window.Open(w.clock.Now()); !open {
 			w.log.Info("extraction window closed", "window", w.window.String(), "opens_in", wait)
-			select {
-			case <-ctx.Done():
+			// Looked at again every minute: an operator may move the clock.
+			wctx, cancel := context.WithTimeout(ctx, time.Minute)
+			_ = clock.Sleep(wctx, w.clock, wait)
+			cancel()
+			if ctx.Err() != nil {
 				return nil
-			case <-w.clock.After(wait):
-			case <-time.After(time.Minute): // the clock may jump
 			}
 			continue
 		}
@@ -77,14 +72,24 @@ func (w *worker) loop(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil
 			}
+			wait := time.Second // a notification wakes us earlier
 			if err != nil {
-				w.log.Warn("extractor: claim failed", "err", err)
+				wait = b.Next()
+				if b.Attempts() == 1 || b.Attempts()%10 == 0 {
+					w.log.Warn("extractor: cannot claim runs; retrying", "err", err, "in", wait)
+				}
+			} else {
+				b.Reset()
 			}
-			wctx, cancel := context.WithTimeout(ctx, time.Second)
-			_, _ = listener.Conn().WaitForNotification(wctx)
-			cancel()
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-w.wake:
+			case <-time.After(wait):
+			}
 			continue
 		}
+		b.Reset()
 		running.Go(func() {
 			defer func() { <-slots }()
 			w.execute(ctx, ru)

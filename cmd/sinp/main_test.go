@@ -1,0 +1,35 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"testing"
+
+	"sinp.occitanie.fr/platform/cli"
+)
+
+// TestMain lets the test binary act as the sinp binary (SINP_TEST_AS_SINP=1
+// and sinp's own arguments), so that tests run sinp as real processes,
+// including the NATS server `sinp up` starts detached.
+func TestMain(m *testing.M) {
+	if os.Getenv("SINP_TEST_AS_SINP") == "1" {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		err := realMain(ctx, os.Args[1:])
+		stop()
+		switch {
+		case err == nil:
+			os.Exit(0)
+		case errors.Is(err, cli.ErrUsage):
+			fmt.Fprintln(os.Stderr, "sinp:", err)
+			os.Exit(2)
+		default:
+			fmt.Fprintln(os.Stderr, "sinp:", err)
+			os.Exit(1)
+		}
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,144 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"sinp.occitanie.fr/platform/auth"
+	"sinp.occitanie.fr/platform/config"
+)
+
+// ClientConfig is how a command reaches a running process and says who
+// it is.
+type ClientConfig struct {
+	Addr    string `env:"SINP_GRPC_ADDR" default:"127.0.0.1:7400"`
+	DataDir string `env:"SINP_DATA_DIR" default:".data"`
+	// A token to send (else the one `sinp login` saved).
+	Token string `env:"SINP_TOKEN"`
+	// Where `sinp login` saves its token (default ~/.config/sinp/token).
+	TokenFile string `env:"SINP_TOKEN_FILE"`
+	// The deployment's signing key: an operator who can read it may act
+	// without signing in (operator commands only).
+	KeyFile string `env:"SINP_AUTH_KEY_FILE"`
+}
+
+func (e *Env) clientConfig() (ClientConfig, error) {
+	var c ClientConfig
+	err := config.Load(&c, e.Lookup)
+	return c, err
+}
+
+// Dial connects to a running process's gRPC server (addr, or
+// SINP_GRPC_ADDR when empty).
+func (e *Env) Dial(addr string) (*grpc.ClientConn, error) {
+	if addr == "" {
+		c, err := e.clientConfig()
+		if err != nil {
+			return nil, err
+		}
+		addr = c.Addr
+	}
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return nil, fmt.Errorf("--addr %s: %w", addr, err)
+	}
+	return conn, nil
+}
+
+// TokenFile is where `sinp login` keeps its token.
+func (c ClientConfig) tokenFile() string {
+	if c.TokenFile != "" {
+		return c.TokenFile
+	}
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "sinp", "token")
+}
+
+// SavedToken is the token of SINP_TOKEN or of the last `sinp login`.
+func (e *Env) SavedToken() (string, error) {
+	c, err := e.clientConfig()
+	if err != nil {
+		return "", err
+	}
+	if c.Token != "" {
+		return c.Token, nil
+	}
+	if f := c.tokenFile(); f != "" {
+		if b, err := os.ReadFile(f); err == nil {
+			return strings.TrimSpace(string(b)), nil
+		}
+	}
+	return "", nil
+}
+
+// SaveToken keeps a token for the next commands (readable by its owner
+// only).
+func (e *Env) SaveToken(token string) (string, error) {
+	c, err := e.clientConfig()
+	if err != nil {
+		return "", err
+	}
+	f := c.tokenFile()
+	if f == "" {
+		return "", errors.New("no configuration folder to keep the token in: set SINP_TOKEN_FILE")
+	}
+	if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
+		return "", err
+	}
+	return f, os.WriteFile(f, []byte(token+"\n"), 0o600)
+}
+
+// UserContext returns ctx carrying the saved token, if any.
+func (e *Env) UserContext(ctx context.Context) (context.Context, error) {
+	tok, err := e.SavedToken()
+	if err != nil || tok == "" {
+		return ctx, err
+	}
+	return auth.WithToken(ctx, tok), nil
+}
+
+// OperatorContext returns ctx carrying an operator's token: SINP_TOKEN or
+// the saved one when set, else a five-minute token signed with the
+// deployment's key, for an operator on a machine that holds it.
+func (e *Env) OperatorContext(ctx context.Context) (context.Context, error) {
+	tok, err := e.SavedToken()
+	if err != nil {
+		return ctx, err
+	}
+	if tok != "" {
+		return auth.WithToken(ctx, tok), nil
+	}
+	c, err := e.clientConfig()
+	if err != nil {
+		return ctx, err
+	}
+	path := c.KeyFile
+	if path == "" {
+		path = filepath.Join(c.DataDir, "auth", "signing.key")
+	}
+	s, err := auth.ReadKey(path)
+	if err != nil {
+		return ctx, fmt.Errorf("this command needs an operator: set SINP_TOKEN (`sinp token issue --kind operator` where the signing key is), or run it where %s can be read: %w", path, err)
+	}
+	name := "operator"
+	if u, err := user.Current(); err == nil {
+		name = u.Username
+	}
+	tok, _, err = s.Issue(auth.Principal{Kind: auth.Operator, Subject: "local:" + name, Name: name}, time.Now(), 5*time.Minute)
+	if err != nil {
+		return ctx, err
+	}
+	return auth.WithToken(ctx, tok), nil
+}
