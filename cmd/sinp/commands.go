@@ -47,6 +47,7 @@ func commands() []*cli.Command {
 	}
 	cmds = append(cmds, observations.Commands()...)
 	cmds = append(cmds, extractor.Commands()...)
+	cmds = append(cmds, review.Commands()...)
 	return cmds
 }
 

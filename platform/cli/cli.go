@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
 
 	"sinp.occitanie.fr/platform/config"
 	"sinp.occitanie.fr/platform/localpg"
@@ -229,4 +231,20 @@ func Parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		positional = append(positional, rest[0])
 		args = rest[1:]
 	}
+}
+
+// ResultProto prints a protobuf message as JSON (field names as in the
+// .proto files, enums by name), or calls human to print it for a person.
+func (o *Output) ResultProto(m proto.Message, human func(w io.Writer)) error {
+	o.Done()
+	if o.JSON {
+		b, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(m)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(o.w, "%s\n", b)
+		return err
+	}
+	human(o.w)
+	return nil
 }

@@ -233,6 +233,7 @@ func completionEvents(meta *eventsv1.Meta, ru *run, spec extraction.Spec, res *e
 		del := &eventsv1.Deliverable{
 			DeliverableId: d.ID, Kind: fileKind(d.Key.File), Pole: d.Key.Pole, ArchiveName: d.ArchiveName,
 			StagedPath: StagedPath(spec.Reference, d.ArchiveName), Sha256: d.SHA256, Bytes: d.Bytes, Rows: d.Rows, Encrypted: d.Encrypted,
+			Datasets: d.Datasets,
 		}
 		events = append(events, &eventsv1.ArchiveStaged{Meta: meta, Reference: ru.Reference, RunId: ru.ID, Deliverable: del})
 		done.Deliverables = append(done.Deliverables, del)

@@ -56,6 +56,8 @@ type DeliverableResult struct {
 	Rows        int64             `json:"rows"`
 	Encrypted   bool              `json:"encrypted"`
 	Partitions  []PartitionResult `json:"partitions"`
+	// Datasets are the ids of the datasets whose rows it holds.
+	Datasets []string `json:"datasets"`
 }
 
 // Result is what a run produced.
@@ -223,7 +225,7 @@ func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs
 		}
 		d := DeliverableResult{
 			Key: a.key, ID: a.key.ID(spec.Reference), ArchiveName: a.name, Path: a.path, Rows: a.rows,
-			Encrypted: a.key.File == F2 && opt.Pack.F2Password != "",
+			Encrypted: a.key.File == F2 && opt.Pack.F2Password != "", Datasets: ids,
 		}
 		parts := slices.Clone(a.order)
 		sort.Slice(parts, func(i, j int) bool { return parts[i].key.Name() < parts[j].key.Name() })

@@ -273,11 +273,13 @@ type Deliverable struct {
 	Pole        string `protobuf:"bytes,3,opt,name=pole,proto3" json:"pole,omitempty"`
 	ArchiveName string `protobuf:"bytes,4,opt,name=archive_name,json=archiveName,proto3" json:"archive_name,omitempty"`
 	// Path relative to the staging area root.
-	StagedPath    string `protobuf:"bytes,5,opt,name=staged_path,json=stagedPath,proto3" json:"staged_path,omitempty"`
-	Sha256        string `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	Bytes         int64  `protobuf:"varint,7,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	Rows          int64  `protobuf:"varint,8,opt,name=rows,proto3" json:"rows,omitempty"`
-	Encrypted     bool   `protobuf:"varint,9,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
+	StagedPath string `protobuf:"bytes,5,opt,name=staged_path,json=stagedPath,proto3" json:"staged_path,omitempty"`
+	Sha256     string `protobuf:"bytes,6,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Bytes      int64  `protobuf:"varint,7,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Rows       int64  `protobuf:"varint,8,opt,name=rows,proto3" json:"rows,omitempty"`
+	Encrypted  bool   `protobuf:"varint,9,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
+	// Ids of the datasets (jeux de données) whose rows it holds.
+	Datasets      []string `protobuf:"bytes,10,rep,name=datasets,proto3" json:"datasets,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -373,6 +375,13 @@ func (x *Deliverable) GetEncrypted() bool {
 		return x.Encrypted
 	}
 	return false
+}
+
+func (x *Deliverable) GetDatasets() []string {
+	if x != nil {
+		return x.Datasets
+	}
+	return nil
 }
 
 // ExtractionStarted: sinp.extraction.started
@@ -909,7 +918,7 @@ const file_sinp_events_v1_extraction_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\v2\x1c.sinp.events.v1.PartitionKeyR\x03key\x12\x1b\n" +
 	"\tfile_name\x18\x02 \x01(\tR\bfileName\x12\x12\n" +
 	"\x04rows\x18\x03 \x01(\x03R\x04rows\x12\x14\n" +
-	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"\x9a\x02\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"\xb6\x02\n" +
 	"\vDeliverable\x12%\n" +
 	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.sinp.events.v1.FileKindR\x04kind\x12\x12\n" +
@@ -920,7 +929,9 @@ const file_sinp_events_v1_extraction_proto_rawDesc = "" +
 	"\x06sha256\x18\x06 \x01(\tR\x06sha256\x12\x14\n" +
 	"\x05bytes\x18\a \x01(\x03R\x05bytes\x12\x12\n" +
 	"\x04rows\x18\b \x01(\x03R\x04rows\x12\x1c\n" +
-	"\tencrypted\x18\t \x01(\bR\tencrypted\"\x8c\x01\n" +
+	"\tencrypted\x18\t \x01(\bR\tencrypted\x12\x1a\n" +
+	"\bdatasets\x18\n" +
+	" \x03(\tR\bdatasets\"\x8c\x01\n" +
 	"\x11ExtractionStarted\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x15\n" +

@@ -72,6 +72,71 @@ func (Opinion) EnumDescriptor() ([]byte, []int) {
 	return file_sinp_events_v1_review_proto_rawDescGZIP(), []int{0}
 }
 
+// ReleaseRule is the clause of the release timing that settled a
+// deliverable (DESIGN.md "Review and release timing").
+type ReleaseRule int32
+
+const (
+	ReleaseRule_RELEASE_RULE_UNSPECIFIED ReleaseRule = 0
+	// F1 and metadata at E + 6 days.
+	ReleaseRule_RELEASE_RULE_F1 ReleaseRule = 1
+	// F2 at min(F + 6 days, E + 21 days) under a standing favorable opinion.
+	ReleaseRule_RELEASE_RULE_FAVORABLE ReleaseRule = 2
+	// F2 at E + 21 days without any opinion (tacit consent).
+	ReleaseRule_RELEASE_RULE_TACIT ReleaseRule = 3
+	// F2 at E + 21 days in the batched policy.
+	ReleaseRule_RELEASE_RULE_BATCHED ReleaseRule = 4
+	// F2 withheld for good at E + 21 days under an unfavorable opinion.
+	ReleaseRule_RELEASE_RULE_UNFAVORABLE ReleaseRule = 5
+)
+
+// Enum value maps for ReleaseRule.
+var (
+	ReleaseRule_name = map[int32]string{
+		0: "RELEASE_RULE_UNSPECIFIED",
+		1: "RELEASE_RULE_F1",
+		2: "RELEASE_RULE_FAVORABLE",
+		3: "RELEASE_RULE_TACIT",
+		4: "RELEASE_RULE_BATCHED",
+		5: "RELEASE_RULE_UNFAVORABLE",
+	}
+	ReleaseRule_value = map[string]int32{
+		"RELEASE_RULE_UNSPECIFIED": 0,
+		"RELEASE_RULE_F1":          1,
+		"RELEASE_RULE_FAVORABLE":   2,
+		"RELEASE_RULE_TACIT":       3,
+		"RELEASE_RULE_BATCHED":     4,
+		"RELEASE_RULE_UNFAVORABLE": 5,
+	}
+)
+
+func (x ReleaseRule) Enum() *ReleaseRule {
+	p := new(ReleaseRule)
+	*p = x
+	return p
+}
+
+func (x ReleaseRule) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReleaseRule) Descriptor() protoreflect.EnumDescriptor {
+	return file_sinp_events_v1_review_proto_enumTypes[1].Descriptor()
+}
+
+func (ReleaseRule) Type() protoreflect.EnumType {
+	return &file_sinp_events_v1_review_proto_enumTypes[1]
+}
+
+func (x ReleaseRule) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReleaseRule.Descriptor instead.
+func (ReleaseRule) EnumDescriptor() ([]byte, []int) {
+	return file_sinp_events_v1_review_proto_rawDescGZIP(), []int{1}
+}
+
 // ReviewOpened: sinp.review.opened
 type ReviewOpened struct {
 	state                 protoimpl.MessageState `protogen:"open.v1"`
@@ -81,7 +146,9 @@ type ReviewOpened struct {
 	Pole                  string                 `protobuf:"bytes,4,opt,name=pole,proto3" json:"pole,omitempty"`
 	ExtractionCompletedAt *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=extraction_completed_at,json=extractionCompletedAt,proto3" json:"extraction_completed_at,omitempty"`
 	// E + 21 days by default: the last moment an opinion counts.
-	Deadline      *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// When the F2 is settled if nobody gives an opinion.
+	DueAt         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -158,6 +225,13 @@ func (x *ReviewOpened) GetDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *ReviewOpened) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
 // OpinionRecorded: sinp.review.opinion
 type OpinionRecorded struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -169,8 +243,14 @@ type OpinionRecorded struct {
 	// Required for an unfavorable opinion; communicated to the requester.
 	Justification string `protobuf:"bytes,6,opt,name=justification,proto3" json:"justification,omitempty"`
 	Reviewer      string `protobuf:"bytes,7,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// After this opinion, when the F2 is settled if nothing else happens,
+	// and how.
+	DueAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	WillRule ReleaseRule            `protobuf:"varint,9,opt,name=will_rule,json=willRule,proto3,enum=sinp.events.v1.ReleaseRule" json:"will_rule,omitempty"`
+	// The instant the standing favorable opinion began (F), if any.
+	FavorableSince *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=favorable_since,json=favorableSince,proto3" json:"favorable_since,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *OpinionRecorded) Reset() {
@@ -252,14 +332,37 @@ func (x *OpinionRecorded) GetReviewer() string {
 	return ""
 }
 
+func (x *OpinionRecorded) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
+func (x *OpinionRecorded) GetWillRule() ReleaseRule {
+	if x != nil {
+		return x.WillRule
+	}
+	return ReleaseRule_RELEASE_RULE_UNSPECIFIED
+}
+
+func (x *OpinionRecorded) GetFavorableSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FavorableSince
+	}
+	return nil
+}
+
 // ReleaseGranted: sinp.review.granted
 type ReleaseGranted struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Meta        *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
 	Reference   string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
 	Deliverable *Deliverable           `protobuf:"bytes,3,opt,name=deliverable,proto3" json:"deliverable,omitempty"`
-	// Which rule released it ("f1", "favorable", "tacit", "batched", ...).
-	Rule          string                 `protobuf:"bytes,4,opt,name=rule,proto3" json:"rule,omitempty"`
+	// Which rule released it.
+	Rule ReleaseRule `protobuf:"varint,4,opt,name=rule,proto3,enum=sinp.events.v1.ReleaseRule" json:"rule,omitempty"`
+	// The instant the rule allows it: never after the event's occurred_at,
+	// which is when the release timer fired.
 	DueAt         *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
 	Requester     *Requester             `protobuf:"bytes,6,opt,name=requester,proto3" json:"requester,omitempty"`
 	unknownFields protoimpl.UnknownFields
@@ -317,11 +420,11 @@ func (x *ReleaseGranted) GetDeliverable() *Deliverable {
 	return nil
 }
 
-func (x *ReleaseGranted) GetRule() string {
+func (x *ReleaseGranted) GetRule() ReleaseRule {
 	if x != nil {
 		return x.Rule
 	}
-	return ""
+	return ReleaseRule_RELEASE_RULE_UNSPECIFIED
 }
 
 func (x *ReleaseGranted) GetDueAt() *timestamppb.Timestamp {
@@ -340,12 +443,15 @@ func (x *ReleaseGranted) GetRequester() *Requester {
 
 // ReleaseWithheld: sinp.review.withheld
 type ReleaseWithheld struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Meta          *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
-	Reference     string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
-	Deliverable   *Deliverable           `protobuf:"bytes,3,opt,name=deliverable,proto3" json:"deliverable,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Meta        *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
+	Reference   string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	Deliverable *Deliverable           `protobuf:"bytes,3,opt,name=deliverable,proto3" json:"deliverable,omitempty"`
+	// The pôle's justification, communicated to the requester.
 	Justification string                 `protobuf:"bytes,4,opt,name=justification,proto3" json:"justification,omitempty"`
 	Requester     *Requester             `protobuf:"bytes,5,opt,name=requester,proto3" json:"requester,omitempty"`
+	Rule          ReleaseRule            `protobuf:"varint,6,opt,name=rule,proto3,enum=sinp.events.v1.ReleaseRule" json:"rule,omitempty"`
+	DueAt         *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -415,18 +521,33 @@ func (x *ReleaseWithheld) GetRequester() *Requester {
 	return nil
 }
 
+func (x *ReleaseWithheld) GetRule() ReleaseRule {
+	if x != nil {
+		return x.Rule
+	}
+	return ReleaseRule_RELEASE_RULE_UNSPECIFIED
+}
+
+func (x *ReleaseWithheld) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
 var File_sinp_events_v1_review_proto protoreflect.FileDescriptor
 
 const file_sinp_events_v1_review_proto_rawDesc = "" +
 	"\n" +
-	"\x1bsinp/events/v1/review.proto\x12\x0esinp.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsinp/events/v1/extraction.proto\x1a\x19sinp/events/v1/meta.proto\x1a\x1csinp/events/v1/request.proto\"\x9d\x02\n" +
+	"\x1bsinp/events/v1/review.proto\x12\x0esinp.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsinp/events/v1/extraction.proto\x1a\x19sinp/events/v1/meta.proto\x1a\x1csinp/events/v1/request.proto\"\xd0\x02\n" +
 	"\fReviewOpened\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12%\n" +
 	"\x0edeliverable_id\x18\x03 \x01(\tR\rdeliverableId\x12\x12\n" +
 	"\x04pole\x18\x04 \x01(\tR\x04pole\x12R\n" +
 	"\x17extraction_completed_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x15extractionCompletedAt\x126\n" +
-	"\bdeadline\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\"\x89\x02\n" +
+	"\bdeadline\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x121\n" +
+	"\x06due_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\"\xbb\x03\n" +
 	"\x0fOpinionRecorded\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12%\n" +
@@ -434,24 +555,37 @@ const file_sinp_events_v1_review_proto_rawDesc = "" +
 	"\x04pole\x18\x04 \x01(\tR\x04pole\x121\n" +
 	"\aopinion\x18\x05 \x01(\x0e2\x17.sinp.events.v1.OpinionR\aopinion\x12$\n" +
 	"\rjustification\x18\x06 \x01(\tR\rjustification\x12\x1a\n" +
-	"\breviewer\x18\a \x01(\tR\breviewer\"\x97\x02\n" +
+	"\breviewer\x18\a \x01(\tR\breviewer\x121\n" +
+	"\x06due_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x128\n" +
+	"\twill_rule\x18\t \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\bwillRule\x12C\n" +
+	"\x0ffavorable_since\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x0efavorableSince\"\xb4\x02\n" +
 	"\x0eReleaseGranted\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12=\n" +
-	"\vdeliverable\x18\x03 \x01(\v2\x1b.sinp.events.v1.DeliverableR\vdeliverable\x12\x12\n" +
-	"\x04rule\x18\x04 \x01(\tR\x04rule\x121\n" +
+	"\vdeliverable\x18\x03 \x01(\v2\x1b.sinp.events.v1.DeliverableR\vdeliverable\x12/\n" +
+	"\x04rule\x18\x04 \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\x04rule\x121\n" +
 	"\x06due_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x127\n" +
-	"\trequester\x18\x06 \x01(\v2\x19.sinp.events.v1.RequesterR\trequester\"\xf7\x01\n" +
+	"\trequester\x18\x06 \x01(\v2\x19.sinp.events.v1.RequesterR\trequester\"\xdb\x02\n" +
 	"\x0fReleaseWithheld\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12=\n" +
 	"\vdeliverable\x18\x03 \x01(\v2\x1b.sinp.events.v1.DeliverableR\vdeliverable\x12$\n" +
 	"\rjustification\x18\x04 \x01(\tR\rjustification\x127\n" +
-	"\trequester\x18\x05 \x01(\v2\x19.sinp.events.v1.RequesterR\trequester*R\n" +
+	"\trequester\x18\x05 \x01(\v2\x19.sinp.events.v1.RequesterR\trequester\x12/\n" +
+	"\x04rule\x18\x06 \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\x04rule\x121\n" +
+	"\x06due_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt*R\n" +
 	"\aOpinion\x12\x17\n" +
 	"\x13OPINION_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11OPINION_FAVORABLE\x10\x01\x12\x17\n" +
-	"\x13OPINION_UNFAVORABLE\x10\x02B8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
+	"\x13OPINION_UNFAVORABLE\x10\x02*\xac\x01\n" +
+	"\vReleaseRule\x12\x1c\n" +
+	"\x18RELEASE_RULE_UNSPECIFIED\x10\x00\x12\x13\n" +
+	"\x0fRELEASE_RULE_F1\x10\x01\x12\x1a\n" +
+	"\x16RELEASE_RULE_FAVORABLE\x10\x02\x12\x16\n" +
+	"\x12RELEASE_RULE_TACIT\x10\x03\x12\x18\n" +
+	"\x14RELEASE_RULE_BATCHED\x10\x04\x12\x1c\n" +
+	"\x18RELEASE_RULE_UNFAVORABLE\x10\x05B8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_sinp_events_v1_review_proto_rawDescOnce sync.Once
@@ -465,37 +599,45 @@ func file_sinp_events_v1_review_proto_rawDescGZIP() []byte {
 	return file_sinp_events_v1_review_proto_rawDescData
 }
 
-var file_sinp_events_v1_review_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sinp_events_v1_review_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
 var file_sinp_events_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_sinp_events_v1_review_proto_goTypes = []any{
 	(Opinion)(0),                  // 0: sinp.events.v1.Opinion
-	(*ReviewOpened)(nil),          // 1: sinp.events.v1.ReviewOpened
-	(*OpinionRecorded)(nil),       // 2: sinp.events.v1.OpinionRecorded
-	(*ReleaseGranted)(nil),        // 3: sinp.events.v1.ReleaseGranted
-	(*ReleaseWithheld)(nil),       // 4: sinp.events.v1.ReleaseWithheld
-	(*Meta)(nil),                  // 5: sinp.events.v1.Meta
-	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
-	(*Deliverable)(nil),           // 7: sinp.events.v1.Deliverable
-	(*Requester)(nil),             // 8: sinp.events.v1.Requester
+	(ReleaseRule)(0),              // 1: sinp.events.v1.ReleaseRule
+	(*ReviewOpened)(nil),          // 2: sinp.events.v1.ReviewOpened
+	(*OpinionRecorded)(nil),       // 3: sinp.events.v1.OpinionRecorded
+	(*ReleaseGranted)(nil),        // 4: sinp.events.v1.ReleaseGranted
+	(*ReleaseWithheld)(nil),       // 5: sinp.events.v1.ReleaseWithheld
+	(*Meta)(nil),                  // 6: sinp.events.v1.Meta
+	(*timestamppb.Timestamp)(nil), // 7: google.protobuf.Timestamp
+	(*Deliverable)(nil),           // 8: sinp.events.v1.Deliverable
+	(*Requester)(nil),             // 9: sinp.events.v1.Requester
 }
 var file_sinp_events_v1_review_proto_depIdxs = []int32{
-	5,  // 0: sinp.events.v1.ReviewOpened.meta:type_name -> sinp.events.v1.Meta
-	6,  // 1: sinp.events.v1.ReviewOpened.extraction_completed_at:type_name -> google.protobuf.Timestamp
-	6,  // 2: sinp.events.v1.ReviewOpened.deadline:type_name -> google.protobuf.Timestamp
-	5,  // 3: sinp.events.v1.OpinionRecorded.meta:type_name -> sinp.events.v1.Meta
-	0,  // 4: sinp.events.v1.OpinionRecorded.opinion:type_name -> sinp.events.v1.Opinion
-	5,  // 5: sinp.events.v1.ReleaseGranted.meta:type_name -> sinp.events.v1.Meta
-	7,  // 6: sinp.events.v1.ReleaseGranted.deliverable:type_name -> sinp.events.v1.Deliverable
-	6,  // 7: sinp.events.v1.ReleaseGranted.due_at:type_name -> google.protobuf.Timestamp
-	8,  // 8: sinp.events.v1.ReleaseGranted.requester:type_name -> sinp.events.v1.Requester
-	5,  // 9: sinp.events.v1.ReleaseWithheld.meta:type_name -> sinp.events.v1.Meta
-	7,  // 10: sinp.events.v1.ReleaseWithheld.deliverable:type_name -> sinp.events.v1.Deliverable
-	8,  // 11: sinp.events.v1.ReleaseWithheld.requester:type_name -> sinp.events.v1.Requester
-	12, // [12:12] is the sub-list for method output_type
-	12, // [12:12] is the sub-list for method input_type
-	12, // [12:12] is the sub-list for extension type_name
-	12, // [12:12] is the sub-list for extension extendee
-	0,  // [0:12] is the sub-list for field type_name
+	6,  // 0: sinp.events.v1.ReviewOpened.meta:type_name -> sinp.events.v1.Meta
+	7,  // 1: sinp.events.v1.ReviewOpened.extraction_completed_at:type_name -> google.protobuf.Timestamp
+	7,  // 2: sinp.events.v1.ReviewOpened.deadline:type_name -> google.protobuf.Timestamp
+	7,  // 3: sinp.events.v1.ReviewOpened.due_at:type_name -> google.protobuf.Timestamp
+	6,  // 4: sinp.events.v1.OpinionRecorded.meta:type_name -> sinp.events.v1.Meta
+	0,  // 5: sinp.events.v1.OpinionRecorded.opinion:type_name -> sinp.events.v1.Opinion
+	7,  // 6: sinp.events.v1.OpinionRecorded.due_at:type_name -> google.protobuf.Timestamp
+	1,  // 7: sinp.events.v1.OpinionRecorded.will_rule:type_name -> sinp.events.v1.ReleaseRule
+	7,  // 8: sinp.events.v1.OpinionRecorded.favorable_since:type_name -> google.protobuf.Timestamp
+	6,  // 9: sinp.events.v1.ReleaseGranted.meta:type_name -> sinp.events.v1.Meta
+	8,  // 10: sinp.events.v1.ReleaseGranted.deliverable:type_name -> sinp.events.v1.Deliverable
+	1,  // 11: sinp.events.v1.ReleaseGranted.rule:type_name -> sinp.events.v1.ReleaseRule
+	7,  // 12: sinp.events.v1.ReleaseGranted.due_at:type_name -> google.protobuf.Timestamp
+	9,  // 13: sinp.events.v1.ReleaseGranted.requester:type_name -> sinp.events.v1.Requester
+	6,  // 14: sinp.events.v1.ReleaseWithheld.meta:type_name -> sinp.events.v1.Meta
+	8,  // 15: sinp.events.v1.ReleaseWithheld.deliverable:type_name -> sinp.events.v1.Deliverable
+	9,  // 16: sinp.events.v1.ReleaseWithheld.requester:type_name -> sinp.events.v1.Requester
+	1,  // 17: sinp.events.v1.ReleaseWithheld.rule:type_name -> sinp.events.v1.ReleaseRule
+	7,  // 18: sinp.events.v1.ReleaseWithheld.due_at:type_name -> google.protobuf.Timestamp
+	19, // [19:19] is the sub-list for method output_type
+	19, // [19:19] is the sub-list for method input_type
+	19, // [19:19] is the sub-list for extension type_name
+	19, // [19:19] is the sub-list for extension extendee
+	0,  // [0:19] is the sub-list for field type_name
 }
 
 func init() { file_sinp_events_v1_review_proto_init() }
@@ -511,7 +653,7 @@ func file_sinp_events_v1_review_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sinp_events_v1_review_proto_rawDesc), len(file_sinp_events_v1_review_proto_rawDesc)),
-			NumEnums:      1,
+			NumEnums:      2,
 			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,

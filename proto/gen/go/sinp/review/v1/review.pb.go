@@ -4,8 +4,9 @@
 // 	protoc        (unknown)
 // source: sinp/review/v1/review.proto
 
-// Package sinp.review.v1 is the API pôle reviewers use to give their
-// opinion on the F2 of their pôle.
+// Package sinp.review.v1 is the API of the review service: pôle
+// reviewers give their opinion on the F2 of their pôle; the DREAL and the
+// requester follow when each deliverable is released.
 
 package reviewv1
 
@@ -26,28 +27,213 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// Review is one pôle's review of one F2 deliverable.
-type Review struct {
+// ReviewState is where a deliverable stands.
+type ReviewState int32
+
+const (
+	ReviewState_REVIEW_STATE_UNSPECIFIED ReviewState = 0
+	// Not settled yet: an opinion may still be given.
+	ReviewState_REVIEW_STATE_OPEN     ReviewState = 1
+	ReviewState_REVIEW_STATE_RELEASED ReviewState = 2
+	ReviewState_REVIEW_STATE_WITHHELD ReviewState = 3
+)
+
+// Enum value maps for ReviewState.
+var (
+	ReviewState_name = map[int32]string{
+		0: "REVIEW_STATE_UNSPECIFIED",
+		1: "REVIEW_STATE_OPEN",
+		2: "REVIEW_STATE_RELEASED",
+		3: "REVIEW_STATE_WITHHELD",
+	}
+	ReviewState_value = map[string]int32{
+		"REVIEW_STATE_UNSPECIFIED": 0,
+		"REVIEW_STATE_OPEN":        1,
+		"REVIEW_STATE_RELEASED":    2,
+		"REVIEW_STATE_WITHHELD":    3,
+	}
+)
+
+func (x ReviewState) Enum() *ReviewState {
+	p := new(ReviewState)
+	*p = x
+	return p
+}
+
+func (x ReviewState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ReviewState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sinp_review_v1_review_proto_enumTypes[0].Descriptor()
+}
+
+func (ReviewState) Type() protoreflect.EnumType {
+	return &file_sinp_review_v1_review_proto_enumTypes[0]
+}
+
+func (x ReviewState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ReviewState.Descriptor instead.
+func (ReviewState) EnumDescriptor() ([]byte, []int) {
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{0}
+}
+
+// GeometryRows counts the rows of one geometry type.
+type GeometryRows struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
-	Reference     string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
-	Pole          string                 `protobuf:"bytes,3,opt,name=pole,proto3" json:"pole,omitempty"`
-	// open, released, withheld.
-	State                 string                 `protobuf:"bytes,4,opt,name=state,proto3" json:"state,omitempty"`
-	Opinion               v1.Opinion             `protobuf:"varint,5,opt,name=opinion,proto3,enum=sinp.events.v1.Opinion" json:"opinion,omitempty"`
-	Justification         string                 `protobuf:"bytes,6,opt,name=justification,proto3" json:"justification,omitempty"`
-	ExtractionCompletedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=extraction_completed_at,json=extractionCompletedAt,proto3" json:"extraction_completed_at,omitempty"`
-	Deadline              *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=deadline,proto3" json:"deadline,omitempty"`
-	// When the F2 will be released if nothing changes; empty when blocked.
-	ReleaseAt     *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=release_at,json=releaseAt,proto3" json:"release_at,omitempty"`
-	Rows          int64                  `protobuf:"varint,10,opt,name=rows,proto3" json:"rows,omitempty"`
+	GeometryType  v1.GeometryType        `protobuf:"varint,1,opt,name=geometry_type,json=geometryType,proto3,enum=sinp.events.v1.GeometryType" json:"geometry_type,omitempty"`
+	Rows          int64                  `protobuf:"varint,2,opt,name=rows,proto3" json:"rows,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
+func (x *GeometryRows) Reset() {
+	*x = GeometryRows{}
+	mi := &file_sinp_review_v1_review_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GeometryRows) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GeometryRows) ProtoMessage() {}
+
+func (x *GeometryRows) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_review_v1_review_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GeometryRows.ProtoReflect.Descriptor instead.
+func (*GeometryRows) Descriptor() ([]byte, []int) {
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *GeometryRows) GetGeometryType() v1.GeometryType {
+	if x != nil {
+		return x.GeometryType
+	}
+	return v1.GeometryType(0)
+}
+
+func (x *GeometryRows) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+// OpinionEntry is one opinion as recorded.
+type OpinionEntry struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Opinion       v1.Opinion             `protobuf:"varint,1,opt,name=opinion,proto3,enum=sinp.events.v1.Opinion" json:"opinion,omitempty"`
+	Justification string                 `protobuf:"bytes,2,opt,name=justification,proto3" json:"justification,omitempty"`
+	Reviewer      string                 `protobuf:"bytes,3,opt,name=reviewer,proto3" json:"reviewer,omitempty"`
+	At            *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=at,proto3" json:"at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *OpinionEntry) Reset() {
+	*x = OpinionEntry{}
+	mi := &file_sinp_review_v1_review_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *OpinionEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*OpinionEntry) ProtoMessage() {}
+
+func (x *OpinionEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_review_v1_review_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use OpinionEntry.ProtoReflect.Descriptor instead.
+func (*OpinionEntry) Descriptor() ([]byte, []int) {
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *OpinionEntry) GetOpinion() v1.Opinion {
+	if x != nil {
+		return x.Opinion
+	}
+	return v1.Opinion(0)
+}
+
+func (x *OpinionEntry) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+func (x *OpinionEntry) GetReviewer() string {
+	if x != nil {
+		return x.Reviewer
+	}
+	return ""
+}
+
+func (x *OpinionEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+// Review is one pôle's review of one request's F2.
+type Review struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reference     string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	DeliverableId string                 `protobuf:"bytes,2,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	Pole          string                 `protobuf:"bytes,3,opt,name=pole,proto3" json:"pole,omitempty"`
+	State         ReviewState            `protobuf:"varint,4,opt,name=state,proto3,enum=sinp.review.v1.ReviewState" json:"state,omitempty"`
+	// The standing opinion and its justification (unfavorable).
+	Opinion               v1.Opinion             `protobuf:"varint,5,opt,name=opinion,proto3,enum=sinp.events.v1.Opinion" json:"opinion,omitempty"`
+	Justification         string                 `protobuf:"bytes,6,opt,name=justification,proto3" json:"justification,omitempty"`
+	ExtractionCompletedAt *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=extraction_completed_at,json=extractionCompletedAt,proto3" json:"extraction_completed_at,omitempty"`
+	// E + 21 days: the last instant an opinion can change anything.
+	Deadline *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=deadline,proto3" json:"deadline,omitempty"`
+	// Open: when it is settled if nobody acts, and how (released or
+	// withheld, by which rule). Settled: when, and how.
+	DueAt *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	Will  ReviewState            `protobuf:"varint,10,opt,name=will,proto3,enum=sinp.review.v1.ReviewState" json:"will,omitempty"`
+	Rule  v1.ReleaseRule         `protobuf:"varint,11,opt,name=rule,proto3,enum=sinp.events.v1.ReleaseRule" json:"rule,omitempty"`
+	// F: when the standing favorable opinion began.
+	FavorableSince *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=favorable_since,json=favorableSince,proto3" json:"favorable_since,omitempty"`
+	Rows           int64                  `protobuf:"varint,13,opt,name=rows,proto3" json:"rows,omitempty"`
+	RowsByGeometry []*GeometryRows        `protobuf:"bytes,14,rep,name=rows_by_geometry,json=rowsByGeometry,proto3" json:"rows_by_geometry,omitempty"`
+	Datasets       []string               `protobuf:"bytes,15,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	History        []*OpinionEntry        `protobuf:"bytes,16,rep,name=history,proto3" json:"history,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
 func (x *Review) Reset() {
 	*x = Review{}
-	mi := &file_sinp_review_v1_review_proto_msgTypes[0]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -59,7 +245,7 @@ func (x *Review) String() string {
 func (*Review) ProtoMessage() {}
 
 func (x *Review) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_review_v1_review_proto_msgTypes[0]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -72,19 +258,19 @@ func (x *Review) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Review.ProtoReflect.Descriptor instead.
 func (*Review) Descriptor() ([]byte, []int) {
-	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{0}
-}
-
-func (x *Review) GetDeliverableId() string {
-	if x != nil {
-		return x.DeliverableId
-	}
-	return ""
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *Review) GetReference() string {
 	if x != nil {
 		return x.Reference
+	}
+	return ""
+}
+
+func (x *Review) GetDeliverableId() string {
+	if x != nil {
+		return x.DeliverableId
 	}
 	return ""
 }
@@ -96,11 +282,11 @@ func (x *Review) GetPole() string {
 	return ""
 }
 
-func (x *Review) GetState() string {
+func (x *Review) GetState() ReviewState {
 	if x != nil {
 		return x.State
 	}
-	return ""
+	return ReviewState_REVIEW_STATE_UNSPECIFIED
 }
 
 func (x *Review) GetOpinion() v1.Opinion {
@@ -131,9 +317,30 @@ func (x *Review) GetDeadline() *timestamppb.Timestamp {
 	return nil
 }
 
-func (x *Review) GetReleaseAt() *timestamppb.Timestamp {
+func (x *Review) GetDueAt() *timestamppb.Timestamp {
 	if x != nil {
-		return x.ReleaseAt
+		return x.DueAt
+	}
+	return nil
+}
+
+func (x *Review) GetWill() ReviewState {
+	if x != nil {
+		return x.Will
+	}
+	return ReviewState_REVIEW_STATE_UNSPECIFIED
+}
+
+func (x *Review) GetRule() v1.ReleaseRule {
+	if x != nil {
+		return x.Rule
+	}
+	return v1.ReleaseRule(0)
+}
+
+func (x *Review) GetFavorableSince() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FavorableSince
 	}
 	return nil
 }
@@ -145,17 +352,42 @@ func (x *Review) GetRows() int64 {
 	return 0
 }
 
+func (x *Review) GetRowsByGeometry() []*GeometryRows {
+	if x != nil {
+		return x.RowsByGeometry
+	}
+	return nil
+}
+
+func (x *Review) GetDatasets() []string {
+	if x != nil {
+		return x.Datasets
+	}
+	return nil
+}
+
+func (x *Review) GetHistory() []*OpinionEntry {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
 type ListQueueRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// open, released, withheld; empty for all.
-	State         string `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
+	// The pôle: a reviewer's own (empty means it); any for the administrator.
+	Pole string `protobuf:"bytes,1,opt,name=pole,proto3" json:"pole,omitempty"`
+	// Only open, released or withheld reviews; unspecified for all.
+	State         ReviewState `protobuf:"varint,2,opt,name=state,proto3,enum=sinp.review.v1.ReviewState" json:"state,omitempty"`
+	PageSize      int32       `protobuf:"varint,3,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string      `protobuf:"bytes,4,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListQueueRequest) Reset() {
 	*x = ListQueueRequest{}
-	mi := &file_sinp_review_v1_review_proto_msgTypes[1]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -167,7 +399,7 @@ func (x *ListQueueRequest) String() string {
 func (*ListQueueRequest) ProtoMessage() {}
 
 func (x *ListQueueRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_review_v1_review_proto_msgTypes[1]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -180,12 +412,33 @@ func (x *ListQueueRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQueueRequest.ProtoReflect.Descriptor instead.
 func (*ListQueueRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{1}
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{3}
 }
 
-func (x *ListQueueRequest) GetState() string {
+func (x *ListQueueRequest) GetPole() string {
+	if x != nil {
+		return x.Pole
+	}
+	return ""
+}
+
+func (x *ListQueueRequest) GetState() ReviewState {
 	if x != nil {
 		return x.State
+	}
+	return ReviewState_REVIEW_STATE_UNSPECIFIED
+}
+
+func (x *ListQueueRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListQueueRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
 	}
 	return ""
 }
@@ -193,13 +446,14 @@ func (x *ListQueueRequest) GetState() string {
 type ListQueueResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reviews       []*Review              `protobuf:"bytes,1,rep,name=reviews,proto3" json:"reviews,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ListQueueResponse) Reset() {
 	*x = ListQueueResponse{}
-	mi := &file_sinp_review_v1_review_proto_msgTypes[2]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -211,7 +465,7 @@ func (x *ListQueueResponse) String() string {
 func (*ListQueueResponse) ProtoMessage() {}
 
 func (x *ListQueueResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_review_v1_review_proto_msgTypes[2]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -224,7 +478,7 @@ func (x *ListQueueResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListQueueResponse.ProtoReflect.Descriptor instead.
 func (*ListQueueResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{2}
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ListQueueResponse) GetReviews() []*Review {
@@ -234,16 +488,25 @@ func (x *ListQueueResponse) GetReviews() []*Review {
 	return nil
 }
 
+func (x *ListQueueResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 type GetReviewRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Reference string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// A reviewer's own pôle when empty.
+	Pole          string `protobuf:"bytes,2,opt,name=pole,proto3" json:"pole,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetReviewRequest) Reset() {
 	*x = GetReviewRequest{}
-	mi := &file_sinp_review_v1_review_proto_msgTypes[3]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -255,7 +518,7 @@ func (x *GetReviewRequest) String() string {
 func (*GetReviewRequest) ProtoMessage() {}
 
 func (x *GetReviewRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_review_v1_review_proto_msgTypes[3]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -268,12 +531,19 @@ func (x *GetReviewRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReviewRequest.ProtoReflect.Descriptor instead.
 func (*GetReviewRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{3}
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{5}
 }
 
-func (x *GetReviewRequest) GetDeliverableId() string {
+func (x *GetReviewRequest) GetReference() string {
 	if x != nil {
-		return x.DeliverableId
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *GetReviewRequest) GetPole() string {
+	if x != nil {
+		return x.Pole
 	}
 	return ""
 }
@@ -287,7 +557,7 @@ type GetReviewResponse struct {
 
 func (x *GetReviewResponse) Reset() {
 	*x = GetReviewResponse{}
-	mi := &file_sinp_review_v1_review_proto_msgTypes[4]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -299,7 +569,7 @@ func (x *GetReviewResponse) String() string {
 func (*GetReviewResponse) ProtoMessage() {}
 
 func (x *GetReviewResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_review_v1_review_proto_msgTypes[4]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -312,7 +582,7 @@ func (x *GetReviewResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetReviewResponse.ProtoReflect.Descriptor instead.
 func (*GetReviewResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{4}
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *GetReviewResponse) GetReview() *Review {
@@ -323,18 +593,23 @@ func (x *GetReviewResponse) GetReview() *Review {
 }
 
 type RecordOpinionRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
-	Opinion       v1.Opinion             `protobuf:"varint,2,opt,name=opinion,proto3,enum=sinp.events.v1.Opinion" json:"opinion,omitempty"`
-	// Required for an unfavorable opinion.
-	Justification string `protobuf:"bytes,3,opt,name=justification,proto3" json:"justification,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Reference string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// The reviewer's own pôle when empty; another is refused.
+	Pole    string     `protobuf:"bytes,2,opt,name=pole,proto3" json:"pole,omitempty"`
+	Opinion v1.Opinion `protobuf:"varint,3,opt,name=opinion,proto3,enum=sinp.events.v1.Opinion" json:"opinion,omitempty"`
+	// Required for an unfavorable opinion; communicated to the requester.
+	Justification string `protobuf:"bytes,4,opt,name=justification,proto3" json:"justification,omitempty"`
+	// A retried call with the same key returns the first result and records
+	// nothing twice.
+	IdempotencyKey string `protobuf:"bytes,5,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RecordOpinionRequest) Reset() {
 	*x = RecordOpinionRequest{}
-	mi := &file_sinp_review_v1_review_proto_msgTypes[5]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -346,7 +621,7 @@ func (x *RecordOpinionRequest) String() string {
 func (*RecordOpinionRequest) ProtoMessage() {}
 
 func (x *RecordOpinionRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_review_v1_review_proto_msgTypes[5]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -359,12 +634,19 @@ func (x *RecordOpinionRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOpinionRequest.ProtoReflect.Descriptor instead.
 func (*RecordOpinionRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{5}
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{7}
 }
 
-func (x *RecordOpinionRequest) GetDeliverableId() string {
+func (x *RecordOpinionRequest) GetReference() string {
 	if x != nil {
-		return x.DeliverableId
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *RecordOpinionRequest) GetPole() string {
+	if x != nil {
+		return x.Pole
 	}
 	return ""
 }
@@ -383,16 +665,25 @@ func (x *RecordOpinionRequest) GetJustification() string {
 	return ""
 }
 
+func (x *RecordOpinionRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
 type RecordOpinionResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Review        *Review                `protobuf:"bytes,1,opt,name=review,proto3" json:"review,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Review *Review                `protobuf:"bytes,1,opt,name=review,proto3" json:"review,omitempty"`
+	// True when the call repeated an earlier one with the same key.
+	Replayed      bool `protobuf:"varint,2,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordOpinionResponse) Reset() {
 	*x = RecordOpinionResponse{}
-	mi := &file_sinp_review_v1_review_proto_msgTypes[6]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -404,7 +695,7 @@ func (x *RecordOpinionResponse) String() string {
 func (*RecordOpinionResponse) ProtoMessage() {}
 
 func (x *RecordOpinionResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_review_v1_review_proto_msgTypes[6]
+	mi := &file_sinp_review_v1_review_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -417,7 +708,7 @@ func (x *RecordOpinionResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RecordOpinionResponse.ProtoReflect.Descriptor instead.
 func (*RecordOpinionResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{6}
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RecordOpinionResponse) GetReview() *Review {
@@ -427,42 +718,308 @@ func (x *RecordOpinionResponse) GetReview() *Review {
 	return nil
 }
 
+func (x *RecordOpinionResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
+}
+
+type GetReleasePlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reference     string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReleasePlanRequest) Reset() {
+	*x = GetReleasePlanRequest{}
+	mi := &file_sinp_review_v1_review_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReleasePlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReleasePlanRequest) ProtoMessage() {}
+
+func (x *GetReleasePlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_review_v1_review_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReleasePlanRequest.ProtoReflect.Descriptor instead.
+func (*GetReleasePlanRequest) Descriptor() ([]byte, []int) {
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *GetReleasePlanRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+// Release is one deliverable's release.
+type Release struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	Kind          v1.FileKind            `protobuf:"varint,2,opt,name=kind,proto3,enum=sinp.events.v1.FileKind" json:"kind,omitempty"`
+	Pole          string                 `protobuf:"bytes,3,opt,name=pole,proto3" json:"pole,omitempty"`
+	State         ReviewState            `protobuf:"varint,4,opt,name=state,proto3,enum=sinp.review.v1.ReviewState" json:"state,omitempty"`
+	// As in Review: when it is (or was) settled, how, and by which rule.
+	DueAt         *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=due_at,json=dueAt,proto3" json:"due_at,omitempty"`
+	Will          ReviewState            `protobuf:"varint,6,opt,name=will,proto3,enum=sinp.review.v1.ReviewState" json:"will,omitempty"`
+	Rule          v1.ReleaseRule         `protobuf:"varint,7,opt,name=rule,proto3,enum=sinp.events.v1.ReleaseRule" json:"rule,omitempty"`
+	Justification string                 `protobuf:"bytes,8,opt,name=justification,proto3" json:"justification,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Release) Reset() {
+	*x = Release{}
+	mi := &file_sinp_review_v1_review_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Release) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Release) ProtoMessage() {}
+
+func (x *Release) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_review_v1_review_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Release.ProtoReflect.Descriptor instead.
+func (*Release) Descriptor() ([]byte, []int) {
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *Release) GetDeliverableId() string {
+	if x != nil {
+		return x.DeliverableId
+	}
+	return ""
+}
+
+func (x *Release) GetKind() v1.FileKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.FileKind(0)
+}
+
+func (x *Release) GetPole() string {
+	if x != nil {
+		return x.Pole
+	}
+	return ""
+}
+
+func (x *Release) GetState() ReviewState {
+	if x != nil {
+		return x.State
+	}
+	return ReviewState_REVIEW_STATE_UNSPECIFIED
+}
+
+func (x *Release) GetDueAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.DueAt
+	}
+	return nil
+}
+
+func (x *Release) GetWill() ReviewState {
+	if x != nil {
+		return x.Will
+	}
+	return ReviewState_REVIEW_STATE_UNSPECIFIED
+}
+
+func (x *Release) GetRule() v1.ReleaseRule {
+	if x != nil {
+		return x.Rule
+	}
+	return v1.ReleaseRule(0)
+}
+
+func (x *Release) GetJustification() string {
+	if x != nil {
+		return x.Justification
+	}
+	return ""
+}
+
+type GetReleasePlanResponse struct {
+	state                 protoimpl.MessageState `protogen:"open.v1"`
+	Reference             string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	ExtractionCompletedAt *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=extraction_completed_at,json=extractionCompletedAt,proto3" json:"extraction_completed_at,omitempty"`
+	// progressive or batched.
+	Policy        string     `protobuf:"bytes,3,opt,name=policy,proto3" json:"policy,omitempty"`
+	Releases      []*Release `protobuf:"bytes,4,rep,name=releases,proto3" json:"releases,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetReleasePlanResponse) Reset() {
+	*x = GetReleasePlanResponse{}
+	mi := &file_sinp_review_v1_review_proto_msgTypes[11]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetReleasePlanResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetReleasePlanResponse) ProtoMessage() {}
+
+func (x *GetReleasePlanResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_review_v1_review_proto_msgTypes[11]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetReleasePlanResponse.ProtoReflect.Descriptor instead.
+func (*GetReleasePlanResponse) Descriptor() ([]byte, []int) {
+	return file_sinp_review_v1_review_proto_rawDescGZIP(), []int{11}
+}
+
+func (x *GetReleasePlanResponse) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *GetReleasePlanResponse) GetExtractionCompletedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExtractionCompletedAt
+	}
+	return nil
+}
+
+func (x *GetReleasePlanResponse) GetPolicy() string {
+	if x != nil {
+		return x.Policy
+	}
+	return ""
+}
+
+func (x *GetReleasePlanResponse) GetReleases() []*Release {
+	if x != nil {
+		return x.Releases
+	}
+	return nil
+}
+
 var File_sinp_review_v1_review_proto protoreflect.FileDescriptor
 
 const file_sinp_review_v1_review_proto_rawDesc = "" +
 	"\n" +
-	"\x1bsinp/review/v1/review.proto\x12\x0esinp.review.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1bsinp/events/v1/review.proto\"\xab\x03\n" +
-	"\x06Review\x12%\n" +
-	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x12\x1c\n" +
-	"\treference\x18\x02 \x01(\tR\treference\x12\x12\n" +
-	"\x04pole\x18\x03 \x01(\tR\x04pole\x12\x14\n" +
-	"\x05state\x18\x04 \x01(\tR\x05state\x121\n" +
+	"\x1bsinp/review/v1/review.proto\x12\x0esinp.review.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsinp/events/v1/extraction.proto\x1a\x1bsinp/events/v1/review.proto\"e\n" +
+	"\fGeometryRows\x12A\n" +
+	"\rgeometry_type\x18\x01 \x01(\x0e2\x1c.sinp.events.v1.GeometryTypeR\fgeometryType\x12\x12\n" +
+	"\x04rows\x18\x02 \x01(\x03R\x04rows\"\xaf\x01\n" +
+	"\fOpinionEntry\x121\n" +
+	"\aopinion\x18\x01 \x01(\x0e2\x17.sinp.events.v1.OpinionR\aopinion\x12$\n" +
+	"\rjustification\x18\x02 \x01(\tR\rjustification\x12\x1a\n" +
+	"\breviewer\x18\x03 \x01(\tR\breviewer\x12*\n" +
+	"\x02at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x83\x06\n" +
+	"\x06Review\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12%\n" +
+	"\x0edeliverable_id\x18\x02 \x01(\tR\rdeliverableId\x12\x12\n" +
+	"\x04pole\x18\x03 \x01(\tR\x04pole\x121\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1b.sinp.review.v1.ReviewStateR\x05state\x121\n" +
 	"\aopinion\x18\x05 \x01(\x0e2\x17.sinp.events.v1.OpinionR\aopinion\x12$\n" +
 	"\rjustification\x18\x06 \x01(\tR\rjustification\x12R\n" +
 	"\x17extraction_completed_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x15extractionCompletedAt\x126\n" +
-	"\bdeadline\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x129\n" +
+	"\bdeadline\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\bdeadline\x121\n" +
+	"\x06due_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12/\n" +
+	"\x04will\x18\n" +
+	" \x01(\x0e2\x1b.sinp.review.v1.ReviewStateR\x04will\x12/\n" +
+	"\x04rule\x18\v \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\x04rule\x12C\n" +
+	"\x0ffavorable_since\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0efavorableSince\x12\x12\n" +
+	"\x04rows\x18\r \x01(\x03R\x04rows\x12F\n" +
+	"\x10rows_by_geometry\x18\x0e \x03(\v2\x1c.sinp.review.v1.GeometryRowsR\x0erowsByGeometry\x12\x1a\n" +
+	"\bdatasets\x18\x0f \x03(\tR\bdatasets\x126\n" +
+	"\ahistory\x18\x10 \x03(\v2\x1c.sinp.review.v1.OpinionEntryR\ahistory\"\x95\x01\n" +
+	"\x10ListQueueRequest\x12\x12\n" +
+	"\x04pole\x18\x01 \x01(\tR\x04pole\x121\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1b.sinp.review.v1.ReviewStateR\x05state\x12\x1b\n" +
+	"\tpage_size\x18\x03 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"release_at\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\treleaseAt\x12\x12\n" +
-	"\x04rows\x18\n" +
-	" \x01(\x03R\x04rows\"(\n" +
-	"\x10ListQueueRequest\x12\x14\n" +
-	"\x05state\x18\x01 \x01(\tR\x05state\"E\n" +
+	"page_token\x18\x04 \x01(\tR\tpageToken\"m\n" +
 	"\x11ListQueueResponse\x120\n" +
-	"\areviews\x18\x01 \x03(\v2\x16.sinp.review.v1.ReviewR\areviews\"9\n" +
-	"\x10GetReviewRequest\x12%\n" +
-	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\"C\n" +
+	"\areviews\x18\x01 \x03(\v2\x16.sinp.review.v1.ReviewR\areviews\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"D\n" +
+	"\x10GetReviewRequest\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x12\n" +
+	"\x04pole\x18\x02 \x01(\tR\x04pole\"C\n" +
 	"\x11GetReviewResponse\x12.\n" +
-	"\x06review\x18\x01 \x01(\v2\x16.sinp.review.v1.ReviewR\x06review\"\x96\x01\n" +
-	"\x14RecordOpinionRequest\x12%\n" +
-	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x121\n" +
-	"\aopinion\x18\x02 \x01(\x0e2\x17.sinp.events.v1.OpinionR\aopinion\x12$\n" +
-	"\rjustification\x18\x03 \x01(\tR\rjustification\"G\n" +
+	"\x06review\x18\x01 \x01(\v2\x16.sinp.review.v1.ReviewR\x06review\"\xca\x01\n" +
+	"\x14RecordOpinionRequest\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x12\n" +
+	"\x04pole\x18\x02 \x01(\tR\x04pole\x121\n" +
+	"\aopinion\x18\x03 \x01(\x0e2\x17.sinp.events.v1.OpinionR\aopinion\x12$\n" +
+	"\rjustification\x18\x04 \x01(\tR\rjustification\x12'\n" +
+	"\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\"c\n" +
 	"\x15RecordOpinionResponse\x12.\n" +
-	"\x06review\x18\x01 \x01(\v2\x16.sinp.review.v1.ReviewR\x06review2\x91\x02\n" +
+	"\x06review\x18\x01 \x01(\v2\x16.sinp.review.v1.ReviewR\x06review\x12\x1a\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"5\n" +
+	"\x15GetReleasePlanRequest\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\"\xe0\x02\n" +
+	"\aRelease\x12%\n" +
+	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.sinp.events.v1.FileKindR\x04kind\x12\x12\n" +
+	"\x04pole\x18\x03 \x01(\tR\x04pole\x121\n" +
+	"\x05state\x18\x04 \x01(\x0e2\x1b.sinp.review.v1.ReviewStateR\x05state\x121\n" +
+	"\x06due_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x05dueAt\x12/\n" +
+	"\x04will\x18\x06 \x01(\x0e2\x1b.sinp.review.v1.ReviewStateR\x04will\x12/\n" +
+	"\x04rule\x18\a \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\x04rule\x12$\n" +
+	"\rjustification\x18\b \x01(\tR\rjustification\"\xd7\x01\n" +
+	"\x16GetReleasePlanResponse\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12R\n" +
+	"\x17extraction_completed_at\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x15extractionCompletedAt\x12\x16\n" +
+	"\x06policy\x18\x03 \x01(\tR\x06policy\x123\n" +
+	"\breleases\x18\x04 \x03(\v2\x17.sinp.review.v1.ReleaseR\breleases*x\n" +
+	"\vReviewState\x12\x1c\n" +
+	"\x18REVIEW_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11REVIEW_STATE_OPEN\x10\x01\x12\x19\n" +
+	"\x15REVIEW_STATE_RELEASED\x10\x02\x12\x19\n" +
+	"\x15REVIEW_STATE_WITHHELD\x10\x032\xf2\x02\n" +
 	"\rReviewService\x12P\n" +
 	"\tListQueue\x12 .sinp.review.v1.ListQueueRequest\x1a!.sinp.review.v1.ListQueueResponse\x12P\n" +
 	"\tGetReview\x12 .sinp.review.v1.GetReviewRequest\x1a!.sinp.review.v1.GetReviewResponse\x12\\\n" +
-	"\rRecordOpinion\x12$.sinp.review.v1.RecordOpinionRequest\x1a%.sinp.review.v1.RecordOpinionResponseB8Z6sinp.occitanie.fr/proto/gen/go/sinp/review/v1;reviewv1b\x06proto3"
+	"\rRecordOpinion\x12$.sinp.review.v1.RecordOpinionRequest\x1a%.sinp.review.v1.RecordOpinionResponse\x12_\n" +
+	"\x0eGetReleasePlan\x12%.sinp.review.v1.GetReleasePlanRequest\x1a&.sinp.review.v1.GetReleasePlanResponseB8Z6sinp.occitanie.fr/proto/gen/go/sinp/review/v1;reviewv1b\x06proto3"
 
 var (
 	file_sinp_review_v1_review_proto_rawDescOnce sync.Once
@@ -476,38 +1033,67 @@ func file_sinp_review_v1_review_proto_rawDescGZIP() []byte {
 	return file_sinp_review_v1_review_proto_rawDescData
 }
 
-var file_sinp_review_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 7)
+var file_sinp_review_v1_review_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
+var file_sinp_review_v1_review_proto_msgTypes = make([]protoimpl.MessageInfo, 12)
 var file_sinp_review_v1_review_proto_goTypes = []any{
-	(*Review)(nil),                // 0: sinp.review.v1.Review
-	(*ListQueueRequest)(nil),      // 1: sinp.review.v1.ListQueueRequest
-	(*ListQueueResponse)(nil),     // 2: sinp.review.v1.ListQueueResponse
-	(*GetReviewRequest)(nil),      // 3: sinp.review.v1.GetReviewRequest
-	(*GetReviewResponse)(nil),     // 4: sinp.review.v1.GetReviewResponse
-	(*RecordOpinionRequest)(nil),  // 5: sinp.review.v1.RecordOpinionRequest
-	(*RecordOpinionResponse)(nil), // 6: sinp.review.v1.RecordOpinionResponse
-	(v1.Opinion)(0),               // 7: sinp.events.v1.Opinion
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(ReviewState)(0),               // 0: sinp.review.v1.ReviewState
+	(*GeometryRows)(nil),           // 1: sinp.review.v1.GeometryRows
+	(*OpinionEntry)(nil),           // 2: sinp.review.v1.OpinionEntry
+	(*Review)(nil),                 // 3: sinp.review.v1.Review
+	(*ListQueueRequest)(nil),       // 4: sinp.review.v1.ListQueueRequest
+	(*ListQueueResponse)(nil),      // 5: sinp.review.v1.ListQueueResponse
+	(*GetReviewRequest)(nil),       // 6: sinp.review.v1.GetReviewRequest
+	(*GetReviewResponse)(nil),      // 7: sinp.review.v1.GetReviewResponse
+	(*RecordOpinionRequest)(nil),   // 8: sinp.review.v1.RecordOpinionRequest
+	(*RecordOpinionResponse)(nil),  // 9: sinp.review.v1.RecordOpinionResponse
+	(*GetReleasePlanRequest)(nil),  // 10: sinp.review.v1.GetReleasePlanRequest
+	(*Release)(nil),                // 11: sinp.review.v1.Release
+	(*GetReleasePlanResponse)(nil), // 12: sinp.review.v1.GetReleasePlanResponse
+	(v1.GeometryType)(0),           // 13: sinp.events.v1.GeometryType
+	(v1.Opinion)(0),                // 14: sinp.events.v1.Opinion
+	(*timestamppb.Timestamp)(nil),  // 15: google.protobuf.Timestamp
+	(v1.ReleaseRule)(0),            // 16: sinp.events.v1.ReleaseRule
+	(v1.FileKind)(0),               // 17: sinp.events.v1.FileKind
 }
 var file_sinp_review_v1_review_proto_depIdxs = []int32{
-	7,  // 0: sinp.review.v1.Review.opinion:type_name -> sinp.events.v1.Opinion
-	8,  // 1: sinp.review.v1.Review.extraction_completed_at:type_name -> google.protobuf.Timestamp
-	8,  // 2: sinp.review.v1.Review.deadline:type_name -> google.protobuf.Timestamp
-	8,  // 3: sinp.review.v1.Review.release_at:type_name -> google.protobuf.Timestamp
-	0,  // 4: sinp.review.v1.ListQueueResponse.reviews:type_name -> sinp.review.v1.Review
-	0,  // 5: sinp.review.v1.GetReviewResponse.review:type_name -> sinp.review.v1.Review
-	7,  // 6: sinp.review.v1.RecordOpinionRequest.opinion:type_name -> sinp.events.v1.Opinion
-	0,  // 7: sinp.review.v1.RecordOpinionResponse.review:type_name -> sinp.review.v1.Review
-	1,  // 8: sinp.review.v1.ReviewService.ListQueue:input_type -> sinp.review.v1.ListQueueRequest
-	3,  // 9: sinp.review.v1.ReviewService.GetReview:input_type -> sinp.review.v1.GetReviewRequest
-	5,  // 10: sinp.review.v1.ReviewService.RecordOpinion:input_type -> sinp.review.v1.RecordOpinionRequest
-	2,  // 11: sinp.review.v1.ReviewService.ListQueue:output_type -> sinp.review.v1.ListQueueResponse
-	4,  // 12: sinp.review.v1.ReviewService.GetReview:output_type -> sinp.review.v1.GetReviewResponse
-	6,  // 13: sinp.review.v1.ReviewService.RecordOpinion:output_type -> sinp.review.v1.RecordOpinionResponse
-	11, // [11:14] is the sub-list for method output_type
-	8,  // [8:11] is the sub-list for method input_type
-	8,  // [8:8] is the sub-list for extension type_name
-	8,  // [8:8] is the sub-list for extension extendee
-	0,  // [0:8] is the sub-list for field type_name
+	13, // 0: sinp.review.v1.GeometryRows.geometry_type:type_name -> sinp.events.v1.GeometryType
+	14, // 1: sinp.review.v1.OpinionEntry.opinion:type_name -> sinp.events.v1.Opinion
+	15, // 2: sinp.review.v1.OpinionEntry.at:type_name -> google.protobuf.Timestamp
+	0,  // 3: sinp.review.v1.Review.state:type_name -> sinp.review.v1.ReviewState
+	14, // 4: sinp.review.v1.Review.opinion:type_name -> sinp.events.v1.Opinion
+	15, // 5: sinp.review.v1.Review.extraction_completed_at:type_name -> google.protobuf.Timestamp
+	15, // 6: sinp.review.v1.Review.deadline:type_name -> google.protobuf.Timestamp
+	15, // 7: sinp.review.v1.Review.due_at:type_name -> google.protobuf.Timestamp
+	0,  // 8: sinp.review.v1.Review.will:type_name -> sinp.review.v1.ReviewState
+	16, // 9: sinp.review.v1.Review.rule:type_name -> sinp.events.v1.ReleaseRule
+	15, // 10: sinp.review.v1.Review.favorable_since:type_name -> google.protobuf.Timestamp
+	1,  // 11: sinp.review.v1.Review.rows_by_geometry:type_name -> sinp.review.v1.GeometryRows
+	2,  // 12: sinp.review.v1.Review.history:type_name -> sinp.review.v1.OpinionEntry
+	0,  // 13: sinp.review.v1.ListQueueRequest.state:type_name -> sinp.review.v1.ReviewState
+	3,  // 14: sinp.review.v1.ListQueueResponse.reviews:type_name -> sinp.review.v1.Review
+	3,  // 15: sinp.review.v1.GetReviewResponse.review:type_name -> sinp.review.v1.Review
+	14, // 16: sinp.review.v1.RecordOpinionRequest.opinion:type_name -> sinp.events.v1.Opinion
+	3,  // 17: sinp.review.v1.RecordOpinionResponse.review:type_name -> sinp.review.v1.Review
+	17, // 18: sinp.review.v1.Release.kind:type_name -> sinp.events.v1.FileKind
+	0,  // 19: sinp.review.v1.Release.state:type_name -> sinp.review.v1.ReviewState
+	15, // 20: sinp.review.v1.Release.due_at:type_name -> google.protobuf.Timestamp
+	0,  // 21: sinp.review.v1.Release.will:type_name -> sinp.review.v1.ReviewState
+	16, // 22: sinp.review.v1.Release.rule:type_name -> sinp.events.v1.ReleaseRule
+	15, // 23: sinp.review.v1.GetReleasePlanResponse.extraction_completed_at:type_name -> google.protobuf.Timestamp
+	11, // 24: sinp.review.v1.GetReleasePlanResponse.releases:type_name -> sinp.review.v1.Release
+	4,  // 25: sinp.review.v1.ReviewService.ListQueue:input_type -> sinp.review.v1.ListQueueRequest
+	6,  // 26: sinp.review.v1.ReviewService.GetReview:input_type -> sinp.review.v1.GetReviewRequest
+	8,  // 27: sinp.review.v1.ReviewService.RecordOpinion:input_type -> sinp.review.v1.RecordOpinionRequest
+	10, // 28: sinp.review.v1.ReviewService.GetReleasePlan:input_type -> sinp.review.v1.GetReleasePlanRequest
+	5,  // 29: sinp.review.v1.ReviewService.ListQueue:output_type -> sinp.review.v1.ListQueueResponse
+	7,  // 30: sinp.review.v1.ReviewService.GetReview:output_type -> sinp.review.v1.GetReviewResponse
+	9,  // 31: sinp.review.v1.ReviewService.RecordOpinion:output_type -> sinp.review.v1.RecordOpinionResponse
+	12, // 32: sinp.review.v1.ReviewService.GetReleasePlan:output_type -> sinp.review.v1.GetReleasePlanResponse
+	29, // [29:33] is the sub-list for method output_type
+	25, // [25:29] is the sub-list for method input_type
+	25, // [25:25] is the sub-list for extension type_name
+	25, // [25:25] is the sub-list for extension extendee
+	0,  // [0:25] is the sub-list for field type_name
 }
 
 func init() { file_sinp_review_v1_review_proto_init() }
@@ -520,13 +1106,14 @@ func file_sinp_review_v1_review_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sinp_review_v1_review_proto_rawDesc), len(file_sinp_review_v1_review_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   7,
+			NumEnums:      1,
+			NumMessages:   12,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_sinp_review_v1_review_proto_goTypes,
 		DependencyIndexes: file_sinp_review_v1_review_proto_depIdxs,
+		EnumInfos:         file_sinp_review_v1_review_proto_enumTypes,
 		MessageInfos:      file_sinp_review_v1_review_proto_msgTypes,
 	}.Build()
 	File_sinp_review_v1_review_proto = out.File

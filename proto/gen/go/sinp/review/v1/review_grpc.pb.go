@@ -4,8 +4,9 @@
 // - protoc             (unknown)
 // source: sinp/review/v1/review.proto
 
-// Package sinp.review.v1 is the API pôle reviewers use to give their
-// opinion on the F2 of their pôle.
+// Package sinp.review.v1 is the API of the review service: pôle
+// reviewers give their opinion on the F2 of their pôle; the DREAL and the
+// requester follow when each deliverable is released.
 
 package reviewv1
 
@@ -22,24 +23,32 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	ReviewService_ListQueue_FullMethodName     = "/sinp.review.v1.ReviewService/ListQueue"
-	ReviewService_GetReview_FullMethodName     = "/sinp.review.v1.ReviewService/GetReview"
-	ReviewService_RecordOpinion_FullMethodName = "/sinp.review.v1.ReviewService/RecordOpinion"
+	ReviewService_ListQueue_FullMethodName      = "/sinp.review.v1.ReviewService/ListQueue"
+	ReviewService_GetReview_FullMethodName      = "/sinp.review.v1.ReviewService/GetReview"
+	ReviewService_RecordOpinion_FullMethodName  = "/sinp.review.v1.ReviewService/RecordOpinion"
+	ReviewService_GetReleasePlan_FullMethodName = "/sinp.review.v1.ReviewService/GetReleasePlan"
 )
 
 // ReviewServiceClient is the client API for ReviewService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// ReviewService: a reviewer sees and acts on its own pôle only.
+// ReviewService: a reviewer sees and acts on its own pôle only; the
+// administrator sees every pôle; a requester sees the release plan of its
+// own requests.
 type ReviewServiceClient interface {
-	// ListQueue lists the F2 deliverables of the caller's pôle.
+	// ListQueue lists a pôle's reviews: open ones with their deadline and
+	// what happens next if nobody acts, and the settled history.
 	ListQueue(ctx context.Context, in *ListQueueRequest, opts ...grpc.CallOption) (*ListQueueResponse, error)
-	// GetReview returns one review of the caller's pôle.
+	// GetReview returns one pôle's review of one request, with the
+	// sensitive content it covers.
 	GetReview(ctx context.Context, in *GetReviewRequest, opts ...grpc.CallOption) (*GetReviewResponse, error)
-	// RecordOpinion gives or revises the pôle's opinion until the F2 is
+	// RecordOpinion gives or revises the pôle's opinion until its F2 is
 	// settled; refused afterwards.
 	RecordOpinion(ctx context.Context, in *RecordOpinionRequest, opts ...grpc.CallOption) (*RecordOpinionResponse, error)
+	// GetReleasePlan says, for F1 and each F2 of a request, when it is or
+	// was released or withheld, and by which rule.
+	GetReleasePlan(ctx context.Context, in *GetReleasePlanRequest, opts ...grpc.CallOption) (*GetReleasePlanResponse, error)
 }
 
 type reviewServiceClient struct {
@@ -80,19 +89,36 @@ func (c *reviewServiceClient) RecordOpinion(ctx context.Context, in *RecordOpini
 	return out, nil
 }
 
+func (c *reviewServiceClient) GetReleasePlan(ctx context.Context, in *GetReleasePlanRequest, opts ...grpc.CallOption) (*GetReleasePlanResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetReleasePlanResponse)
+	err := c.cc.Invoke(ctx, ReviewService_GetReleasePlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ReviewServiceServer is the server API for ReviewService service.
 // All implementations must embed UnimplementedReviewServiceServer
 // for forward compatibility.
 //
-// ReviewService: a reviewer sees and acts on its own pôle only.
+// ReviewService: a reviewer sees and acts on its own pôle only; the
+// administrator sees every pôle; a requester sees the release plan of its
+// own requests.
 type ReviewServiceServer interface {
-	// ListQueue lists the F2 deliverables of the caller's pôle.
+	// ListQueue lists a pôle's reviews: open ones with their deadline and
+	// what happens next if nobody acts, and the settled history.
 	ListQueue(context.Context, *ListQueueRequest) (*ListQueueResponse, error)
-	// GetReview returns one review of the caller's pôle.
+	// GetReview returns one pôle's review of one request, with the
+	// sensitive content it covers.
 	GetReview(context.Context, *GetReviewRequest) (*GetReviewResponse, error)
-	// RecordOpinion gives or revises the pôle's opinion until the F2 is
+	// RecordOpinion gives or revises the pôle's opinion until its F2 is
 	// settled; refused afterwards.
 	RecordOpinion(context.Context, *RecordOpinionRequest) (*RecordOpinionResponse, error)
+	// GetReleasePlan says, for F1 and each F2 of a request, when it is or
+	// was released or withheld, and by which rule.
+	GetReleasePlan(context.Context, *GetReleasePlanRequest) (*GetReleasePlanResponse, error)
 	mustEmbedUnimplementedReviewServiceServer()
 }
 
@@ -111,6 +137,9 @@ func (UnimplementedReviewServiceServer) GetReview(context.Context, *GetReviewReq
 }
 func (UnimplementedReviewServiceServer) RecordOpinion(context.Context, *RecordOpinionRequest) (*RecordOpinionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RecordOpinion not implemented")
+}
+func (UnimplementedReviewServiceServer) GetReleasePlan(context.Context, *GetReleasePlanRequest) (*GetReleasePlanResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetReleasePlan not implemented")
 }
 func (UnimplementedReviewServiceServer) mustEmbedUnimplementedReviewServiceServer() {}
 func (UnimplementedReviewServiceServer) testEmbeddedByValue()                       {}
@@ -187,6 +216,24 @@ func _ReviewService_RecordOpinion_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ReviewService_GetReleasePlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetReleasePlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ReviewServiceServer).GetReleasePlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ReviewService_GetReleasePlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ReviewServiceServer).GetReleasePlan(ctx, req.(*GetReleasePlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ReviewService_ServiceDesc is the grpc.ServiceDesc for ReviewService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -205,6 +252,10 @@ var ReviewService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "RecordOpinion",
 			Handler:    _ReviewService_RecordOpinion_Handler,
+		},
+		{
+			MethodName: "GetReleasePlan",
+			Handler:    _ReviewService_GetReleasePlan_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
