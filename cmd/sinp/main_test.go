@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"sinp.occitanie.fr/platform/cli"
+	"sinp.occitanie.fr/services/review"
 )
 
 // TestMain lets the test binary act as the sinp binary (SINP_TEST_AS_SINP=1
@@ -17,6 +18,13 @@ import (
 // including the NATS server `sinp up` starts detached.
 func TestMain(m *testing.M) {
 	if os.Getenv("SINP_TEST_AS_SINP") == "1" {
+		if os.Getenv("SINP_TEST_KILL_BEFORE_SETTLE") == "1" {
+			// Dies inside a release timer's transaction, before it commits.
+			review.TestHooks.BeforeSettleCommit = func(string) {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 		err := realMain(ctx, os.Args[1:])
 		stop()

@@ -25,7 +25,7 @@ import (
 	"sinp.occitanie.fr/platform/service"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	"sinp.occitanie.fr/services/extractor/extraction"
-	"sinp.occitanie.fr/services/extractor/internal/teststore"
+	"sinp.occitanie.fr/observations/storetest"
 )
 
 const box = "POLYGON((555000 6260000,595000 6260000,595000 6300000,555000 6300000,555000 6260000))"
@@ -103,7 +103,7 @@ type harness struct {
 func newHarness(t *testing.T) *harness {
 	dir := t.TempDir()
 	return &harness{ns: bustest.Start(t), env: map[string]string{
-		"SINP_DATABASE_URL":           teststore.URL(t),
+		"SINP_DATABASE_URL":           storetest.URL(t),
 		"SINP_DATA_DIR":               dir,
 		"SINP_STAGING_DIR":            filepath.Join(dir, "staging"),
 		"SINP_GRPC_ADDR":              "127.0.0.1:0",
@@ -260,7 +260,7 @@ func TestKilledExtractionRestartsToTheSameArchives(t *testing.T) {
 		t.Skip("helper process only")
 	}
 	ref := instructed("R-REF")
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	spec, err := extraction.SpecFromEvent(ref)
 	if err != nil {
 		t.Fatal(err)

@@ -8,14 +8,14 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"sinp.occitanie.fr/services/extractor/internal/teststore"
+	"sinp.occitanie.fr/observations/storetest"
 )
 
 // A run reads through a connection of its own: a pool of one connection,
 // which routing and finishing borrow from, is enough (reading connections
 // taken from the pool by a few runs could exhaust it and wait forever).
 func TestRunNeedsOnlyOnePooledConnection(t *testing.T) {
-	cfg := teststore.Pool(t).Config()
+	cfg := storetest.Pool(t).Config()
 	cfg.MaxConns = 1
 	db, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -37,7 +37,7 @@ func TestRunNeedsOnlyOnePooledConnection(t *testing.T) {
 // are written after the selection is read), never backwards, and its last
 // call reports every selected row.
 func TestProgressEndsWithEveryRowPlaced(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	var calls []int64
 	opt := Options{DB: db, ProgressEvery: time.Millisecond, Progress: func(placed, _ int64) { calls = append(calls, placed) }}
 	res, err := Extract(context.Background(), Spec{Reference: "PROGRESS", PerimeterWKT: toulouseBox, F2Entitled: true, Stamp: stamp}, t.TempDir(), opt)

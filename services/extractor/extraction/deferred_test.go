@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"sinp.occitanie.fr/services/extractor/internal/teststore"
+	"sinp.occitanie.fr/observations/storetest"
 )
 
 // Deferred rows come back by pôle, then object kind and code, each group
@@ -50,7 +50,7 @@ func TestDeferredGroupsRowsByPoleAndObject(t *testing.T) {
 // In F1, the blurred rows of each partition come grouped by the object
 // they are blurred to: an object's rows are never split by another's.
 func TestBlurredRowsAreGroupedByObject(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	want := expected(t, db, toulouseBox)
 	res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox})
 	groups := 0

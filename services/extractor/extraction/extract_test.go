@@ -20,7 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"sinp.occitanie.fr/observations/source"
-	"sinp.occitanie.fr/services/extractor/internal/teststore"
+	"sinp.occitanie.fr/observations/storetest"
 )
 
 // A 40 km box around Toulouse: it crosses commune, cell and département
@@ -161,7 +161,7 @@ func byFile(res *Result, dir, file string) []DeliverableResult {
 // sensitive) or withheld from it for a reason DESIGN.md gives; every
 // sensitive one is once in the F2 of its pôle for an adherent.
 func TestEveryObservationLandsWhereTheRulesSay(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	want := expected(t, db, toulouseBox)
 	if len(want) < 500 {
 		t.Fatalf("only %d observations in the test perimeter: the store is too thin to test anything", len(want))
@@ -239,7 +239,7 @@ func TestEveryObservationLandsWhereTheRulesSay(t *testing.T) {
 
 // A non-adherent gets no F2 at all, and level-4 data appears nowhere.
 func TestNonAdherentGetsNoF2(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, F2Entitled: false})
 	if f2 := byFile(res, dir, F2); len(f2) != 0 {
 		t.Fatalf("a non-adherent got %d F2 archives", len(f2))
@@ -266,7 +266,7 @@ func TestNonAdherentGetsNoF2(t *testing.T) {
 // cell or département its level and containment call for; the codes it
 // shows are no finer.
 func TestBlurredGeometryIsTheRightObject(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	want := expected(t, db, toulouseBox)
 	res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, F2Entitled: false, Attached: AttachedMostPrecise})
 	ctx := context.Background()
@@ -320,7 +320,7 @@ func splitCodes(s string) []string {
 // Attached observations: no WKT under "none"; under "most_precise", the
 // geometry of the finest object at which the attachment is unique.
 func TestAttachedObservationsFollowThePolicy(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	want := expected(t, db, toulouseBox)
 	for _, policy := range []AttachedPolicy{AttachedNone, AttachedMostPrecise} {
 		res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, Attached: policy, SplitByGeometry: true})
@@ -359,7 +359,7 @@ func TestAttachedObservationsFollowThePolicy(t *testing.T) {
 // Above hashedAbove hit objects, attached observations are matched by a
 // hashed lookup instead of the GIN index: the same rows either way.
 func TestHashedAttachmentSelectsTheSameRows(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	ids := func() map[string]int {
 		res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, F2Entitled: true})
 		seen := map[string]int{}
@@ -388,7 +388,7 @@ func TestHashedAttachmentSelectsTheSameRows(t *testing.T) {
 // The buffer option adds exactly the observations within their precision
 // of the perimeter.
 func TestBufferAddsExactlyTheRowsWithinPrecision(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	plain, _ := extract(t, db, Spec{PerimeterWKT: toulouseBox})
 	buffered, _ := extract(t, db, Spec{PerimeterWKT: toulouseBox, Buffer: true})
 	var near int64
@@ -408,7 +408,7 @@ func TestBufferAddsExactlyTheRowsWithinPrecision(t *testing.T) {
 // The descriptor lists every column and, for each coded column, exactly the
 // codes present in the archive's CSV files.
 func TestDescriptorListsExactlyTheCodesPresent(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, F2Entitled: true})
 	for _, d := range res.Deliverables {
 		files := readArchive(t, filepath.Join(dir, d.ArchiveName), "")
@@ -478,7 +478,7 @@ func TestArchivesPass7ZipAndOpenInGDAL(t *testing.T) {
 			t.Skipf("%s not installed (./scripts/setup.sh installs it)", tool)
 		}
 	}
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, F2Entitled: true, SplitByGeometry: true, Attached: AttachedMostPrecise})
 	for _, d := range res.Deliverables {
 		path := filepath.Join(dir, d.ArchiveName)
@@ -517,7 +517,7 @@ func TestArchivesPass7ZipAndOpenInGDAL(t *testing.T) {
 // The same spec over the same store gives byte-identical archives (what a
 // restarted extraction relies on), F2 encrypted ones included.
 func TestRepeatedRunIsByteIdentical(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	spec := Spec{Reference: "SAME", PerimeterWKT: toulouseBox, F2Entitled: true, SplitByGeometry: true, Stamp: stamp}
 	opt := Options{DB: db, Pack: PackOptions{F2Password: "correct horse battery"}}
 	var sums [2][]string
@@ -541,7 +541,7 @@ func TestRepeatedRunIsByteIdentical(t *testing.T) {
 // The benchmark's shell procedure selects the extractor's rows: the whole
 // selection, and for each pôle the rows of its F2.
 func TestShellQuerySelectsTheExtractorsRows(t *testing.T) {
-	db := teststore.Pool(t)
+	db := storetest.Pool(t)
 	areas := []AreaRef{{KindDepartement, "82"}}
 	res, dir := extract(t, db, Spec{Areas: areas, F2Entitled: true})
 	idsOf := func(query string) map[string]bool {

@@ -1,7 +1,7 @@
-// Package teststore gives the extractor's tests a seeded observation store:
+// Package storetest gives tests a seeded observation store:
 // real Occitanie communes and the real sensitivity referential, seeded once
 // into a template database and cloned for each test.
-package teststore
+package storetest
 
 import (
 	"context"
