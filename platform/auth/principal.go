@@ -34,9 +34,12 @@ const (
 	Administrator
 	// Operator runs the platform (clock, dead letters).
 	Operator
+	// Service is a platform service calling another for its own work
+	// (intake asking the extractor to check a request's codes).
+	Service
 )
 
-var kindNames = []string{"nobody", "requester", "tracking", "reviewer", "administrator", "operator"}
+var kindNames = []string{"nobody", "requester", "tracking", "reviewer", "administrator", "operator", "service"}
 
 func (k Kind) String() string {
 	if k >= 0 && int(k) < len(kindNames) {
@@ -49,7 +52,7 @@ func (k Kind) String() string {
 func ParseKind(s string) (Kind, error) {
 	i := slices.Index(kindNames, strings.ToLower(strings.TrimSpace(s)))
 	if i <= 0 {
-		return Nobody, fmt.Errorf("unknown principal kind %q (want requester, tracking, reviewer, administrator or operator)", s)
+		return Nobody, fmt.Errorf("unknown principal kind %q (want requester, tracking, reviewer, administrator, operator or service)", s)
 	}
 	return Kind(i), nil
 }

@@ -109,8 +109,8 @@ func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetSt
 }
 
 // RevocationKeep is how long a revocation is kept: longer than any token
-// (refresh tokens included) may live.
-const RevocationKeep = 32 * 24 * time.Hour
+// may live (refresh tokens, and tracking tokens, which last a year).
+const RevocationKeep = 400 * 24 * time.Hour
 
 // EnsureStreams creates or updates the platform's streams. Safe to call
 // from every process at start.

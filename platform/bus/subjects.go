@@ -20,6 +20,7 @@
 //	sinp.review.withheld        ReleaseWithheld       review
 //	sinp.delivery.published     ArchivePublished      delivery
 //	sinp.delivery.notice        NoticePublished       delivery
+//	sinp.membership.changed     MembershipChanged     intake
 //	sinp.auth.key               SigningKey            a token issuer (stream SINP_AUTH_KEYS)
 //	sinp.auth.revoked           TokenRevoked          intake (stream SINP_AUTH_REVOCATIONS)
 //	sinp.replay.<consumer>      a dead letter handed again to its consumer (`sinp dlq replay`)
@@ -53,6 +54,7 @@ const (
 	SubjectReleaseWithheld    = "sinp.review.withheld"
 	SubjectArchivePublished   = "sinp.delivery.published"
 	SubjectNoticePublished    = "sinp.delivery.notice"
+	SubjectMembershipChanged  = "sinp.membership.changed"
 	SubjectSigningKey         = "sinp.auth.key"
 	SubjectTokenRevoked       = "sinp.auth.revoked"
 
@@ -73,7 +75,7 @@ const (
 )
 
 // EventSubjects are the subjects of the events stream.
-var EventSubjects = []string{"sinp.request.>", "sinp.extraction.>", "sinp.review.>", "sinp.delivery.>", SubjectReplayPrefix + ">"}
+var EventSubjects = []string{"sinp.request.>", "sinp.extraction.>", "sinp.review.>", "sinp.delivery.>", "sinp.membership.>", SubjectReplayPrefix + ">"}
 
 var subjectOf = map[protoreflect.FullName]string{}
 var typeOf = map[string]protoreflect.MessageType{}
@@ -101,6 +103,7 @@ func init() {
 	register(&eventsv1.ReleaseWithheld{}, SubjectReleaseWithheld)
 	register(&eventsv1.ArchivePublished{}, SubjectArchivePublished)
 	register(&eventsv1.NoticePublished{}, SubjectNoticePublished)
+	register(&eventsv1.MembershipChanged{}, SubjectMembershipChanged)
 	register(&eventsv1.SigningKey{}, SubjectSigningKey)
 	register(&eventsv1.TokenRevoked{}, SubjectTokenRevoked)
 }

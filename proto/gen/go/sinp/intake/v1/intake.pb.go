@@ -5,7 +5,8 @@
 // source: sinp/intake/v1/intake.proto
 
 // Package sinp.intake.v1 is the API of the intake service: extraction
-// requests and their instruction. Called by the web front-ends.
+// requests and their instruction, accounts and sign-in, and membership.
+// Called by the web front-ends and the CLI.
 
 package intakev1
 
@@ -26,15 +27,147 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// RequestState is where a request stands.
+type RequestState int32
+
+const (
+	RequestState_REQUEST_STATE_UNSPECIFIED RequestState = 0
+	RequestState_REQUEST_STATE_DEPOSITED   RequestState = 1
+	RequestState_REQUEST_STATE_INSTRUCTED  RequestState = 2
+	RequestState_REQUEST_STATE_REJECTED    RequestState = 3
+	RequestState_REQUEST_STATE_CANCELLED   RequestState = 4
+	RequestState_REQUEST_STATE_EXTRACTING  RequestState = 5
+	RequestState_REQUEST_STATE_EXTRACTED   RequestState = 6
+	// Every deliverable is settled (published or withheld).
+	RequestState_REQUEST_STATE_COMPLETED RequestState = 7
+	// The extraction failed; the administrator may retry it.
+	RequestState_REQUEST_STATE_FAILED RequestState = 8
+)
+
+// Enum value maps for RequestState.
+var (
+	RequestState_name = map[int32]string{
+		0: "REQUEST_STATE_UNSPECIFIED",
+		1: "REQUEST_STATE_DEPOSITED",
+		2: "REQUEST_STATE_INSTRUCTED",
+		3: "REQUEST_STATE_REJECTED",
+		4: "REQUEST_STATE_CANCELLED",
+		5: "REQUEST_STATE_EXTRACTING",
+		6: "REQUEST_STATE_EXTRACTED",
+		7: "REQUEST_STATE_COMPLETED",
+		8: "REQUEST_STATE_FAILED",
+	}
+	RequestState_value = map[string]int32{
+		"REQUEST_STATE_UNSPECIFIED": 0,
+		"REQUEST_STATE_DEPOSITED":   1,
+		"REQUEST_STATE_INSTRUCTED":  2,
+		"REQUEST_STATE_REJECTED":    3,
+		"REQUEST_STATE_CANCELLED":   4,
+		"REQUEST_STATE_EXTRACTING":  5,
+		"REQUEST_STATE_EXTRACTED":   6,
+		"REQUEST_STATE_COMPLETED":   7,
+		"REQUEST_STATE_FAILED":      8,
+	}
+)
+
+func (x RequestState) Enum() *RequestState {
+	p := new(RequestState)
+	*p = x
+	return p
+}
+
+func (x RequestState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RequestState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sinp_intake_v1_intake_proto_enumTypes[0].Descriptor()
+}
+
+func (RequestState) Type() protoreflect.EnumType {
+	return &file_sinp_intake_v1_intake_proto_enumTypes[0]
+}
+
+func (x RequestState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RequestState.Descriptor instead.
+func (RequestState) EnumDescriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{0}
+}
+
+// DeliverableState is where one archive of a request stands.
+type DeliverableState int32
+
+const (
+	DeliverableState_DELIVERABLE_STATE_UNSPECIFIED DeliverableState = 0
+	// In the staging area, waiting for its release instant.
+	DeliverableState_DELIVERABLE_STATE_STAGED DeliverableState = 1
+	// An F2 whose pôle review is open.
+	DeliverableState_DELIVERABLE_STATE_UNDER_REVIEW DeliverableState = 2
+	DeliverableState_DELIVERABLE_STATE_RELEASED     DeliverableState = 3
+	// In the requester's drop zone.
+	DeliverableState_DELIVERABLE_STATE_PUBLISHED DeliverableState = 4
+	// An F2 withheld for good; a notice was published instead.
+	DeliverableState_DELIVERABLE_STATE_WITHHELD DeliverableState = 5
+)
+
+// Enum value maps for DeliverableState.
+var (
+	DeliverableState_name = map[int32]string{
+		0: "DELIVERABLE_STATE_UNSPECIFIED",
+		1: "DELIVERABLE_STATE_STAGED",
+		2: "DELIVERABLE_STATE_UNDER_REVIEW",
+		3: "DELIVERABLE_STATE_RELEASED",
+		4: "DELIVERABLE_STATE_PUBLISHED",
+		5: "DELIVERABLE_STATE_WITHHELD",
+	}
+	DeliverableState_value = map[string]int32{
+		"DELIVERABLE_STATE_UNSPECIFIED":  0,
+		"DELIVERABLE_STATE_STAGED":       1,
+		"DELIVERABLE_STATE_UNDER_REVIEW": 2,
+		"DELIVERABLE_STATE_RELEASED":     3,
+		"DELIVERABLE_STATE_PUBLISHED":    4,
+		"DELIVERABLE_STATE_WITHHELD":     5,
+	}
+)
+
+func (x DeliverableState) Enum() *DeliverableState {
+	p := new(DeliverableState)
+	*p = x
+	return p
+}
+
+func (x DeliverableState) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (DeliverableState) Descriptor() protoreflect.EnumDescriptor {
+	return file_sinp_intake_v1_intake_proto_enumTypes[1].Descriptor()
+}
+
+func (DeliverableState) Type() protoreflect.EnumType {
+	return &file_sinp_intake_v1_intake_proto_enumTypes[1]
+}
+
+func (x DeliverableState) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use DeliverableState.Descriptor instead.
+func (DeliverableState) EnumDescriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{1}
+}
+
 // Request is an extraction request as its requester and the DREAL see it.
 type Request struct {
 	state     protoimpl.MessageState `protogen:"open.v1"`
 	Reference string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
-	// deposited, instructed, rejected, cancelled, extracting, extracted,
-	// failed, completed.
-	State           string                 `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
-	Requester       *v1.Requester          `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
-	Purpose         string                 `protobuf:"bytes,4,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	State     RequestState           `protobuf:"varint,2,opt,name=state,proto3,enum=sinp.intake.v1.RequestState" json:"state,omitempty"`
+	Requester *v1.Requester          `protobuf:"bytes,3,opt,name=requester,proto3" json:"requester,omitempty"`
+	Purpose   string                 `protobuf:"bytes,4,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	// The perimeter as validated, in EPSG:2154.
 	Perimeter       *v1.Perimeter          `protobuf:"bytes,5,opt,name=perimeter,proto3" json:"perimeter,omitempty"`
 	Scope           *v1.TaxonomicScope     `protobuf:"bytes,6,opt,name=scope,proto3" json:"scope,omitempty"`
 	Period          *v1.Period             `protobuf:"bytes,7,opt,name=period,proto3" json:"period,omitempty"`
@@ -43,8 +176,15 @@ type Request struct {
 	UpdatedAt       *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
 	RejectionReason string                 `protobuf:"bytes,11,opt,name=rejection_reason,json=rejectionReason,proto3" json:"rejection_reason,omitempty"`
 	Deliverables    []*DeliverableStatus   `protobuf:"bytes,12,rep,name=deliverables,proto3" json:"deliverables,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// Whether F2 is delivered, as resolved from the registry at instruction.
+	F2Entitled         bool            `protobuf:"varint,13,opt,name=f2_entitled,json=f2Entitled,proto3" json:"f2_entitled,omitempty"`
+	AreaKm2            float64         `protobuf:"fixed64,14,opt,name=area_km2,json=areaKm2,proto3" json:"area_km2,omitempty"`
+	History            []*HistoryEntry `protobuf:"bytes,15,rep,name=history,proto3" json:"history,omitempty"`
+	CancellationReason string          `protobuf:"bytes,16,opt,name=cancellation_reason,json=cancellationReason,proto3" json:"cancellation_reason,omitempty"`
+	// Why the extraction failed (failed requests).
+	Failure       string `protobuf:"bytes,17,opt,name=failure,proto3" json:"failure,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Request) Reset() {
@@ -84,11 +224,11 @@ func (x *Request) GetReference() string {
 	return ""
 }
 
-func (x *Request) GetState() string {
+func (x *Request) GetState() RequestState {
 	if x != nil {
 		return x.State
 	}
-	return ""
+	return RequestState_REQUEST_STATE_UNSPECIFIED
 }
 
 func (x *Request) GetRequester() *v1.Requester {
@@ -161,14 +301,54 @@ func (x *Request) GetDeliverables() []*DeliverableStatus {
 	return nil
 }
 
+func (x *Request) GetF2Entitled() bool {
+	if x != nil {
+		return x.F2Entitled
+	}
+	return false
+}
+
+func (x *Request) GetAreaKm2() float64 {
+	if x != nil {
+		return x.AreaKm2
+	}
+	return 0
+}
+
+func (x *Request) GetHistory() []*HistoryEntry {
+	if x != nil {
+		return x.History
+	}
+	return nil
+}
+
+func (x *Request) GetCancellationReason() string {
+	if x != nil {
+		return x.CancellationReason
+	}
+	return ""
+}
+
+func (x *Request) GetFailure() string {
+	if x != nil {
+		return x.Failure
+	}
+	return ""
+}
+
 // DeliverableStatus is the state of one archive of a request.
 type DeliverableStatus struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
-	// staged, under_review, published, withheld.
-	State         string `protobuf:"bytes,2,opt,name=state,proto3" json:"state,omitempty"`
-	Pole          string `protobuf:"bytes,3,opt,name=pole,proto3" json:"pole,omitempty"`
-	Justification string `protobuf:"bytes,4,opt,name=justification,proto3" json:"justification,omitempty"`
+	Kind          v1.FileKind            `protobuf:"varint,2,opt,name=kind,proto3,enum=sinp.events.v1.FileKind" json:"kind,omitempty"`
+	Pole          string                 `protobuf:"bytes,3,opt,name=pole,proto3" json:"pole,omitempty"`
+	State         DeliverableState       `protobuf:"varint,4,opt,name=state,proto3,enum=sinp.intake.v1.DeliverableState" json:"state,omitempty"`
+	// A withheld F2: the pôle's justification.
+	Justification string                 `protobuf:"bytes,5,opt,name=justification,proto3" json:"justification,omitempty"`
+	ReleasedAt    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=released_at,json=releasedAt,proto3" json:"released_at,omitempty"`
+	Rule          v1.ReleaseRule         `protobuf:"varint,7,opt,name=rule,proto3,enum=sinp.events.v1.ReleaseRule" json:"rule,omitempty"`
+	Rows          int64                  `protobuf:"varint,8,opt,name=rows,proto3" json:"rows,omitempty"`
+	Bytes         int64                  `protobuf:"varint,9,opt,name=bytes,proto3" json:"bytes,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -210,11 +390,11 @@ func (x *DeliverableStatus) GetDeliverableId() string {
 	return ""
 }
 
-func (x *DeliverableStatus) GetState() string {
+func (x *DeliverableStatus) GetKind() v1.FileKind {
 	if x != nil {
-		return x.State
+		return x.Kind
 	}
-	return ""
+	return v1.FileKind(0)
 }
 
 func (x *DeliverableStatus) GetPole() string {
@@ -224,9 +404,116 @@ func (x *DeliverableStatus) GetPole() string {
 	return ""
 }
 
+func (x *DeliverableStatus) GetState() DeliverableState {
+	if x != nil {
+		return x.State
+	}
+	return DeliverableState_DELIVERABLE_STATE_UNSPECIFIED
+}
+
 func (x *DeliverableStatus) GetJustification() string {
 	if x != nil {
 		return x.Justification
+	}
+	return ""
+}
+
+func (x *DeliverableStatus) GetReleasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReleasedAt
+	}
+	return nil
+}
+
+func (x *DeliverableStatus) GetRule() v1.ReleaseRule {
+	if x != nil {
+		return x.Rule
+	}
+	return v1.ReleaseRule(0)
+}
+
+func (x *DeliverableStatus) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *DeliverableStatus) GetBytes() int64 {
+	if x != nil {
+		return x.Bytes
+	}
+	return 0
+}
+
+// HistoryEntry is one thing that happened to a request.
+type HistoryEntry struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	At    *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=at,proto3" json:"at,omitempty"`
+	// What happened, e.g. "submitted", "instructed", "extraction completed",
+	// "opinion recorded", "released", "published".
+	What string `protobuf:"bytes,2,opt,name=what,proto3" json:"what,omitempty"`
+	// Who did it: a principal ("administrator:acc-1"), or a service.
+	Who           string `protobuf:"bytes,3,opt,name=who,proto3" json:"who,omitempty"`
+	Detail        string `protobuf:"bytes,4,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HistoryEntry) Reset() {
+	*x = HistoryEntry{}
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HistoryEntry) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HistoryEntry) ProtoMessage() {}
+
+func (x *HistoryEntry) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HistoryEntry.ProtoReflect.Descriptor instead.
+func (*HistoryEntry) Descriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *HistoryEntry) GetAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.At
+	}
+	return nil
+}
+
+func (x *HistoryEntry) GetWhat() string {
+	if x != nil {
+		return x.What
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetWho() string {
+	if x != nil {
+		return x.Who
+	}
+	return ""
+}
+
+func (x *HistoryEntry) GetDetail() string {
+	if x != nil {
+		return x.Detail
 	}
 	return ""
 }
@@ -240,7 +527,7 @@ type PerimeterInput struct {
 	//	*PerimeterInput_Geojson
 	//	*PerimeterInput_Areas
 	Shape isPerimeterInput_Shape `protobuf_oneof:"shape"`
-	// 2154 or 4326 for wkt and geojson.
+	// 2154 or 4326 for wkt; GeoJSON is 4326.
 	Srid          int32 `protobuf:"varint,4,opt,name=srid,proto3" json:"srid,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -248,7 +535,7 @@ type PerimeterInput struct {
 
 func (x *PerimeterInput) Reset() {
 	*x = PerimeterInput{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[2]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -260,7 +547,7 @@ func (x *PerimeterInput) String() string {
 func (*PerimeterInput) ProtoMessage() {}
 
 func (x *PerimeterInput) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[2]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -273,7 +560,7 @@ func (x *PerimeterInput) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PerimeterInput.ProtoReflect.Descriptor instead.
 func (*PerimeterInput) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{2}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *PerimeterInput) GetShape() isPerimeterInput_Shape {
@@ -349,7 +636,7 @@ type AreaList struct {
 
 func (x *AreaList) Reset() {
 	*x = AreaList{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[3]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -361,7 +648,7 @@ func (x *AreaList) String() string {
 func (*AreaList) ProtoMessage() {}
 
 func (x *AreaList) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[3]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -374,7 +661,7 @@ func (x *AreaList) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use AreaList.ProtoReflect.Descriptor instead.
 func (*AreaList) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{3}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *AreaList) GetAreas() []*v1.AreaRef {
@@ -384,22 +671,95 @@ func (x *AreaList) GetAreas() []*v1.AreaRef {
 	return nil
 }
 
+// DeclaredRequester is who files a request without an account: treated as
+// a non-adherent, whatever it says.
+type DeclaredRequester struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Email         string                 `protobuf:"bytes,2,opt,name=email,proto3" json:"email,omitempty"`
+	StructureName string                 `protobuf:"bytes,3,opt,name=structure_name,json=structureName,proto3" json:"structure_name,omitempty"`
+	StructureType string                 `protobuf:"bytes,4,opt,name=structure_type,json=structureType,proto3" json:"structure_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeclaredRequester) Reset() {
+	*x = DeclaredRequester{}
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeclaredRequester) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeclaredRequester) ProtoMessage() {}
+
+func (x *DeclaredRequester) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeclaredRequester.ProtoReflect.Descriptor instead.
+func (*DeclaredRequester) Descriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *DeclaredRequester) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *DeclaredRequester) GetEmail() string {
+	if x != nil {
+		return x.Email
+	}
+	return ""
+}
+
+func (x *DeclaredRequester) GetStructureName() string {
+	if x != nil {
+		return x.StructureName
+	}
+	return ""
+}
+
+func (x *DeclaredRequester) GetStructureType() string {
+	if x != nil {
+		return x.StructureType
+	}
+	return ""
+}
+
 type SubmitRequestRequest struct {
-	state           protoimpl.MessageState `protogen:"open.v1"`
-	Requester       *v1.Requester          `protobuf:"bytes,1,opt,name=requester,proto3" json:"requester,omitempty"`
-	Purpose         string                 `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
-	Perimeter       *PerimeterInput        `protobuf:"bytes,3,opt,name=perimeter,proto3" json:"perimeter,omitempty"`
-	Scope           *v1.TaxonomicScope     `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
-	Period          *v1.Period             `protobuf:"bytes,5,opt,name=period,proto3" json:"period,omitempty"`
-	Options         *v1.ExtractionOptions  `protobuf:"bytes,6,opt,name=options,proto3" json:"options,omitempty"`
-	CharterAccepted bool                   `protobuf:"varint,7,opt,name=charter_accepted,json=charterAccepted,proto3" json:"charter_accepted,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Only without an account; a signed-in requester is known by its token.
+	Declared        *DeclaredRequester    `protobuf:"bytes,1,opt,name=declared,proto3" json:"declared,omitempty"`
+	Purpose         string                `protobuf:"bytes,2,opt,name=purpose,proto3" json:"purpose,omitempty"`
+	Perimeter       *PerimeterInput       `protobuf:"bytes,3,opt,name=perimeter,proto3" json:"perimeter,omitempty"`
+	Scope           *v1.TaxonomicScope    `protobuf:"bytes,4,opt,name=scope,proto3" json:"scope,omitempty"`
+	Period          *v1.Period            `protobuf:"bytes,5,opt,name=period,proto3" json:"period,omitempty"`
+	Options         *v1.ExtractionOptions `protobuf:"bytes,6,opt,name=options,proto3" json:"options,omitempty"`
+	CharterAccepted bool                  `protobuf:"varint,7,opt,name=charter_accepted,json=charterAccepted,proto3" json:"charter_accepted,omitempty"`
+	// A retried call with the same key returns the first result.
+	IdempotencyKey string `protobuf:"bytes,8,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *SubmitRequestRequest) Reset() {
 	*x = SubmitRequestRequest{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[4]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -411,7 +771,7 @@ func (x *SubmitRequestRequest) String() string {
 func (*SubmitRequestRequest) ProtoMessage() {}
 
 func (x *SubmitRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[4]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -424,12 +784,12 @@ func (x *SubmitRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequestRequest.ProtoReflect.Descriptor instead.
 func (*SubmitRequestRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{4}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{6}
 }
 
-func (x *SubmitRequestRequest) GetRequester() *v1.Requester {
+func (x *SubmitRequestRequest) GetDeclared() *DeclaredRequester {
 	if x != nil {
-		return x.Requester
+		return x.Declared
 	}
 	return nil
 }
@@ -476,16 +836,27 @@ func (x *SubmitRequestRequest) GetCharterAccepted() bool {
 	return false
 }
 
+func (x *SubmitRequestRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
 type SubmitRequestResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Request *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	// Without an account: the secret that opens this request (status, feed,
+	// drop zone), shown this once. Keep it.
+	TrackingToken string `protobuf:"bytes,2,opt,name=tracking_token,json=trackingToken,proto3" json:"tracking_token,omitempty"`
+	Replayed      bool   `protobuf:"varint,3,opt,name=replayed,proto3" json:"replayed,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubmitRequestResponse) Reset() {
 	*x = SubmitRequestResponse{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[5]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -497,7 +868,7 @@ func (x *SubmitRequestResponse) String() string {
 func (*SubmitRequestResponse) ProtoMessage() {}
 
 func (x *SubmitRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[5]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -510,7 +881,7 @@ func (x *SubmitRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use SubmitRequestResponse.ProtoReflect.Descriptor instead.
 func (*SubmitRequestResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{5}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *SubmitRequestResponse) GetRequest() *Request {
@@ -518,6 +889,20 @@ func (x *SubmitRequestResponse) GetRequest() *Request {
 		return x.Request
 	}
 	return nil
+}
+
+func (x *SubmitRequestResponse) GetTrackingToken() string {
+	if x != nil {
+		return x.TrackingToken
+	}
+	return ""
+}
+
+func (x *SubmitRequestResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
 }
 
 type GetRequestRequest struct {
@@ -529,7 +914,7 @@ type GetRequestRequest struct {
 
 func (x *GetRequestRequest) Reset() {
 	*x = GetRequestRequest{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -541,7 +926,7 @@ func (x *GetRequestRequest) String() string {
 func (*GetRequestRequest) ProtoMessage() {}
 
 func (x *GetRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[6]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -554,7 +939,7 @@ func (x *GetRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequestRequest.ProtoReflect.Descriptor instead.
 func (*GetRequestRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{6}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *GetRequestRequest) GetReference() string {
@@ -573,7 +958,7 @@ type GetRequestResponse struct {
 
 func (x *GetRequestResponse) Reset() {
 	*x = GetRequestResponse{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[7]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -585,7 +970,7 @@ func (x *GetRequestResponse) String() string {
 func (*GetRequestResponse) ProtoMessage() {}
 
 func (x *GetRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[7]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -598,7 +983,7 @@ func (x *GetRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRequestResponse.ProtoReflect.Descriptor instead.
 func (*GetRequestResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{7}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *GetRequestResponse) GetRequest() *Request {
@@ -610,17 +995,21 @@ func (x *GetRequestResponse) GetRequest() *Request {
 
 type ListRequestsRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// Filter on state; empty for all.
-	State         string `protobuf:"bytes,1,opt,name=state,proto3" json:"state,omitempty"`
-	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
-	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Filters; unset for all.
+	State RequestState `protobuf:"varint,1,opt,name=state,proto3,enum=sinp.intake.v1.RequestState" json:"state,omitempty"`
+	// Requests whose scope names this pôle (or that cover every pôle).
+	Pole            string                 `protobuf:"bytes,2,opt,name=pole,proto3" json:"pole,omitempty"`
+	SubmittedAfter  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=submitted_after,json=submittedAfter,proto3" json:"submitted_after,omitempty"`
+	SubmittedBefore *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=submitted_before,json=submittedBefore,proto3" json:"submitted_before,omitempty"`
+	PageSize        int32                  `protobuf:"varint,5,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken       string                 `protobuf:"bytes,6,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
 }
 
 func (x *ListRequestsRequest) Reset() {
 	*x = ListRequestsRequest{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[8]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -632,7 +1021,7 @@ func (x *ListRequestsRequest) String() string {
 func (*ListRequestsRequest) ProtoMessage() {}
 
 func (x *ListRequestsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[8]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -645,14 +1034,35 @@ func (x *ListRequestsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequestsRequest.ProtoReflect.Descriptor instead.
 func (*ListRequestsRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{8}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{10}
 }
 
-func (x *ListRequestsRequest) GetState() string {
+func (x *ListRequestsRequest) GetState() RequestState {
 	if x != nil {
 		return x.State
 	}
+	return RequestState_REQUEST_STATE_UNSPECIFIED
+}
+
+func (x *ListRequestsRequest) GetPole() string {
+	if x != nil {
+		return x.Pole
+	}
 	return ""
+}
+
+func (x *ListRequestsRequest) GetSubmittedAfter() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmittedAfter
+	}
+	return nil
+}
+
+func (x *ListRequestsRequest) GetSubmittedBefore() *timestamppb.Timestamp {
+	if x != nil {
+		return x.SubmittedBefore
+	}
+	return nil
 }
 
 func (x *ListRequestsRequest) GetPageSize() int32 {
@@ -679,7 +1089,7 @@ type ListRequestsResponse struct {
 
 func (x *ListRequestsResponse) Reset() {
 	*x = ListRequestsResponse{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[9]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -691,7 +1101,7 @@ func (x *ListRequestsResponse) String() string {
 func (*ListRequestsResponse) ProtoMessage() {}
 
 func (x *ListRequestsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[9]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -704,7 +1114,7 @@ func (x *ListRequestsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRequestsResponse.ProtoReflect.Descriptor instead.
 func (*ListRequestsResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{9}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListRequestsResponse) GetRequests() []*Request {
@@ -721,198 +1131,6 @@ func (x *ListRequestsResponse) GetNextPageToken() string {
 	return ""
 }
 
-type InstructRequestRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reference     string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
-	Remarks       string                 `protobuf:"bytes,2,opt,name=remarks,proto3" json:"remarks,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *InstructRequestRequest) Reset() {
-	*x = InstructRequestRequest{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[10]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *InstructRequestRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*InstructRequestRequest) ProtoMessage() {}
-
-func (x *InstructRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[10]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use InstructRequestRequest.ProtoReflect.Descriptor instead.
-func (*InstructRequestRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{10}
-}
-
-func (x *InstructRequestRequest) GetReference() string {
-	if x != nil {
-		return x.Reference
-	}
-	return ""
-}
-
-func (x *InstructRequestRequest) GetRemarks() string {
-	if x != nil {
-		return x.Remarks
-	}
-	return ""
-}
-
-type InstructRequestResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *InstructRequestResponse) Reset() {
-	*x = InstructRequestResponse{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[11]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *InstructRequestResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*InstructRequestResponse) ProtoMessage() {}
-
-func (x *InstructRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[11]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use InstructRequestResponse.ProtoReflect.Descriptor instead.
-func (*InstructRequestResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{11}
-}
-
-func (x *InstructRequestResponse) GetRequest() *Request {
-	if x != nil {
-		return x.Request
-	}
-	return nil
-}
-
-type RejectRequestRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Reference     string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
-	Reason        string                 `protobuf:"bytes,2,opt,name=reason,proto3" json:"reason,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RejectRequestRequest) Reset() {
-	*x = RejectRequestRequest{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[12]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RejectRequestRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RejectRequestRequest) ProtoMessage() {}
-
-func (x *RejectRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[12]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RejectRequestRequest.ProtoReflect.Descriptor instead.
-func (*RejectRequestRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{12}
-}
-
-func (x *RejectRequestRequest) GetReference() string {
-	if x != nil {
-		return x.Reference
-	}
-	return ""
-}
-
-func (x *RejectRequestRequest) GetReason() string {
-	if x != nil {
-		return x.Reason
-	}
-	return ""
-}
-
-type RejectRequestResponse struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *RejectRequestResponse) Reset() {
-	*x = RejectRequestResponse{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[13]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *RejectRequestResponse) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*RejectRequestResponse) ProtoMessage() {}
-
-func (x *RejectRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[13]
-	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use RejectRequestResponse.ProtoReflect.Descriptor instead.
-func (*RejectRequestResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{13}
-}
-
-func (x *RejectRequestResponse) GetRequest() *Request {
-	if x != nil {
-		return x.Request
-	}
-	return nil
-}
-
 type CancelRequestRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reference     string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
@@ -923,7 +1141,7 @@ type CancelRequestRequest struct {
 
 func (x *CancelRequestRequest) Reset() {
 	*x = CancelRequestRequest{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[14]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1153,7 @@ func (x *CancelRequestRequest) String() string {
 func (*CancelRequestRequest) ProtoMessage() {}
 
 func (x *CancelRequestRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[14]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1166,7 @@ func (x *CancelRequestRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequestRequest.ProtoReflect.Descriptor instead.
 func (*CancelRequestRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{14}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *CancelRequestRequest) GetReference() string {
@@ -974,7 +1192,7 @@ type CancelRequestResponse struct {
 
 func (x *CancelRequestResponse) Reset() {
 	*x = CancelRequestResponse{}
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[15]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -986,7 +1204,7 @@ func (x *CancelRequestResponse) String() string {
 func (*CancelRequestResponse) ProtoMessage() {}
 
 func (x *CancelRequestResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_intake_v1_intake_proto_msgTypes[15]
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -999,7 +1217,7 @@ func (x *CancelRequestResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CancelRequestResponse.ProtoReflect.Descriptor instead.
 func (*CancelRequestResponse) Descriptor() ([]byte, []int) {
-	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{15}
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *CancelRequestResponse) GetRequest() *Request {
@@ -1007,6 +1225,136 @@ func (x *CancelRequestResponse) GetRequest() *Request {
 		return x.Request
 	}
 	return nil
+}
+
+type InstructRequestRequest struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Reference string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// Accept, or reject with a reason.
+	Accept bool `protobuf:"varint,2,opt,name=accept,proto3" json:"accept,omitempty"`
+	// Required when rejecting; communicated to the requester.
+	Reason         string `protobuf:"bytes,3,opt,name=reason,proto3" json:"reason,omitempty"`
+	Remarks        string `protobuf:"bytes,4,opt,name=remarks,proto3" json:"remarks,omitempty"`
+	IdempotencyKey string `protobuf:"bytes,5,opt,name=idempotency_key,json=idempotencyKey,proto3" json:"idempotency_key,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *InstructRequestRequest) Reset() {
+	*x = InstructRequestRequest{}
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstructRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstructRequestRequest) ProtoMessage() {}
+
+func (x *InstructRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstructRequestRequest.ProtoReflect.Descriptor instead.
+func (*InstructRequestRequest) Descriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *InstructRequestRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *InstructRequestRequest) GetAccept() bool {
+	if x != nil {
+		return x.Accept
+	}
+	return false
+}
+
+func (x *InstructRequestRequest) GetReason() string {
+	if x != nil {
+		return x.Reason
+	}
+	return ""
+}
+
+func (x *InstructRequestRequest) GetRemarks() string {
+	if x != nil {
+		return x.Remarks
+	}
+	return ""
+}
+
+func (x *InstructRequestRequest) GetIdempotencyKey() string {
+	if x != nil {
+		return x.IdempotencyKey
+	}
+	return ""
+}
+
+type InstructRequestResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Request       *Request               `protobuf:"bytes,1,opt,name=request,proto3" json:"request,omitempty"`
+	Replayed      bool                   `protobuf:"varint,2,opt,name=replayed,proto3" json:"replayed,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *InstructRequestResponse) Reset() {
+	*x = InstructRequestResponse{}
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *InstructRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*InstructRequestResponse) ProtoMessage() {}
+
+func (x *InstructRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use InstructRequestResponse.ProtoReflect.Descriptor instead.
+func (*InstructRequestResponse) Descriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *InstructRequestResponse) GetRequest() *Request {
+	if x != nil {
+		return x.Request
+	}
+	return nil
+}
+
+func (x *InstructRequestResponse) GetReplayed() bool {
+	if x != nil {
+		return x.Replayed
+	}
+	return false
 }
 
 type RetryExtractionRequest struct {
@@ -1097,14 +1445,220 @@ func (x *RetryExtractionResponse) GetRequest() *Request {
 	return nil
 }
 
+type EstimateRequestRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Reference     string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EstimateRequestRequest) Reset() {
+	*x = EstimateRequestRequest{}
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EstimateRequestRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EstimateRequestRequest) ProtoMessage() {}
+
+func (x *EstimateRequestRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EstimateRequestRequest.ProtoReflect.Descriptor instead.
+func (*EstimateRequestRequest) Descriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *EstimateRequestRequest) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+// EstimateRow is what one partition would hold.
+type EstimateRow struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Kind          v1.FileKind            `protobuf:"varint,1,opt,name=kind,proto3,enum=sinp.events.v1.FileKind" json:"kind,omitempty"`
+	Pole          string                 `protobuf:"bytes,2,opt,name=pole,proto3" json:"pole,omitempty"`
+	GeometryType  v1.GeometryType        `protobuf:"varint,3,opt,name=geometry_type,json=geometryType,proto3,enum=sinp.events.v1.GeometryType" json:"geometry_type,omitempty"`
+	Rows          int64                  `protobuf:"varint,4,opt,name=rows,proto3" json:"rows,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EstimateRow) Reset() {
+	*x = EstimateRow{}
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EstimateRow) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EstimateRow) ProtoMessage() {}
+
+func (x *EstimateRow) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EstimateRow.ProtoReflect.Descriptor instead.
+func (*EstimateRow) Descriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *EstimateRow) GetKind() v1.FileKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.FileKind(0)
+}
+
+func (x *EstimateRow) GetPole() string {
+	if x != nil {
+		return x.Pole
+	}
+	return ""
+}
+
+func (x *EstimateRow) GetGeometryType() v1.GeometryType {
+	if x != nil {
+		return x.GeometryType
+	}
+	return v1.GeometryType(0)
+}
+
+func (x *EstimateRow) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+type EstimateRequestResponse struct {
+	state     protoimpl.MessageState `protogen:"open.v1"`
+	Reference string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	// As the registry stands now.
+	F2Entitled    bool           `protobuf:"varint,2,opt,name=f2_entitled,json=f2Entitled,proto3" json:"f2_entitled,omitempty"`
+	Rows          []*EstimateRow `protobuf:"bytes,3,rep,name=rows,proto3" json:"rows,omitempty"`
+	RowsSelected  int64          `protobuf:"varint,4,opt,name=rows_selected,json=rowsSelected,proto3" json:"rows_selected,omitempty"`
+	RowsF1        int64          `protobuf:"varint,5,opt,name=rows_f1,json=rowsF1,proto3" json:"rows_f1,omitempty"`
+	RowsF2        int64          `protobuf:"varint,6,opt,name=rows_f2,json=rowsF2,proto3" json:"rows_f2,omitempty"`
+	RowsWithheld  int64          `protobuf:"varint,7,opt,name=rows_withheld,json=rowsWithheld,proto3" json:"rows_withheld,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EstimateRequestResponse) Reset() {
+	*x = EstimateRequestResponse{}
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EstimateRequestResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EstimateRequestResponse) ProtoMessage() {}
+
+func (x *EstimateRequestResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_intake_v1_intake_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EstimateRequestResponse.ProtoReflect.Descriptor instead.
+func (*EstimateRequestResponse) Descriptor() ([]byte, []int) {
+	return file_sinp_intake_v1_intake_proto_rawDescGZIP(), []int{20}
+}
+
+func (x *EstimateRequestResponse) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *EstimateRequestResponse) GetF2Entitled() bool {
+	if x != nil {
+		return x.F2Entitled
+	}
+	return false
+}
+
+func (x *EstimateRequestResponse) GetRows() []*EstimateRow {
+	if x != nil {
+		return x.Rows
+	}
+	return nil
+}
+
+func (x *EstimateRequestResponse) GetRowsSelected() int64 {
+	if x != nil {
+		return x.RowsSelected
+	}
+	return 0
+}
+
+func (x *EstimateRequestResponse) GetRowsF1() int64 {
+	if x != nil {
+		return x.RowsF1
+	}
+	return 0
+}
+
+func (x *EstimateRequestResponse) GetRowsF2() int64 {
+	if x != nil {
+		return x.RowsF2
+	}
+	return 0
+}
+
+func (x *EstimateRequestResponse) GetRowsWithheld() int64 {
+	if x != nil {
+		return x.RowsWithheld
+	}
+	return 0
+}
+
 var File_sinp_intake_v1_intake_proto protoreflect.FileDescriptor
 
 const file_sinp_intake_v1_intake_proto_rawDesc = "" +
 	"\n" +
-	"\x1bsinp/intake/v1/intake.proto\x12\x0esinp.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1csinp/events/v1/request.proto\"\xd8\x04\n" +
+	"\x1bsinp/intake/v1/intake.proto\x12\x0esinp.intake.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsinp/events/v1/extraction.proto\x1a\x1csinp/events/v1/request.proto\x1a\x1bsinp/events/v1/review.proto\"\xb5\x06\n" +
 	"\aRequest\x12\x1c\n" +
-	"\treference\x18\x01 \x01(\tR\treference\x12\x14\n" +
-	"\x05state\x18\x02 \x01(\tR\x05state\x127\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x122\n" +
+	"\x05state\x18\x02 \x01(\x0e2\x1c.sinp.intake.v1.RequestStateR\x05state\x127\n" +
 	"\trequester\x18\x03 \x01(\v2\x19.sinp.events.v1.RequesterR\trequester\x12\x18\n" +
 	"\apurpose\x18\x04 \x01(\tR\apurpose\x127\n" +
 	"\tperimeter\x18\x05 \x01(\v2\x19.sinp.events.v1.PerimeterR\tperimeter\x124\n" +
@@ -1116,12 +1670,29 @@ const file_sinp_intake_v1_intake_proto_rawDesc = "" +
 	"updated_at\x18\n" +
 	" \x01(\v2\x1a.google.protobuf.TimestampR\tupdatedAt\x12)\n" +
 	"\x10rejection_reason\x18\v \x01(\tR\x0frejectionReason\x12E\n" +
-	"\fdeliverables\x18\f \x03(\v2!.sinp.intake.v1.DeliverableStatusR\fdeliverables\"\x8a\x01\n" +
+	"\fdeliverables\x18\f \x03(\v2!.sinp.intake.v1.DeliverableStatusR\fdeliverables\x12\x1f\n" +
+	"\vf2_entitled\x18\r \x01(\bR\n" +
+	"f2Entitled\x12\x19\n" +
+	"\barea_km2\x18\x0e \x01(\x01R\aareaKm2\x126\n" +
+	"\ahistory\x18\x0f \x03(\v2\x1c.sinp.intake.v1.HistoryEntryR\ahistory\x12/\n" +
+	"\x13cancellation_reason\x18\x10 \x01(\tR\x12cancellationReason\x12\x18\n" +
+	"\afailure\x18\x11 \x01(\tR\afailure\"\xf2\x02\n" +
 	"\x11DeliverableStatus\x12%\n" +
-	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x12\x14\n" +
-	"\x05state\x18\x02 \x01(\tR\x05state\x12\x12\n" +
-	"\x04pole\x18\x03 \x01(\tR\x04pole\x12$\n" +
-	"\rjustification\x18\x04 \x01(\tR\rjustification\"\x8f\x01\n" +
+	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x12,\n" +
+	"\x04kind\x18\x02 \x01(\x0e2\x18.sinp.events.v1.FileKindR\x04kind\x12\x12\n" +
+	"\x04pole\x18\x03 \x01(\tR\x04pole\x126\n" +
+	"\x05state\x18\x04 \x01(\x0e2 .sinp.intake.v1.DeliverableStateR\x05state\x12$\n" +
+	"\rjustification\x18\x05 \x01(\tR\rjustification\x12;\n" +
+	"\vreleased_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"releasedAt\x12/\n" +
+	"\x04rule\x18\a \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\x04rule\x12\x12\n" +
+	"\x04rows\x18\b \x01(\x03R\x04rows\x12\x14\n" +
+	"\x05bytes\x18\t \x01(\x03R\x05bytes\"x\n" +
+	"\fHistoryEntry\x12*\n" +
+	"\x02at\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x12\n" +
+	"\x04what\x18\x02 \x01(\tR\x04what\x12\x10\n" +
+	"\x03who\x18\x03 \x01(\tR\x03who\x12\x16\n" +
+	"\x06detail\x18\x04 \x01(\tR\x06detail\"\x8f\x01\n" +
 	"\x0ePerimeterInput\x12\x12\n" +
 	"\x03wkt\x18\x01 \x01(\tH\x00R\x03wkt\x12\x1a\n" +
 	"\ageojson\x18\x02 \x01(\tH\x00R\ageojson\x120\n" +
@@ -1129,57 +1700,100 @@ const file_sinp_intake_v1_intake_proto_rawDesc = "" +
 	"\x04srid\x18\x04 \x01(\x05R\x04sridB\a\n" +
 	"\x05shape\"9\n" +
 	"\bAreaList\x12-\n" +
-	"\x05areas\x18\x01 \x03(\v2\x17.sinp.events.v1.AreaRefR\x05areas\"\xf5\x02\n" +
-	"\x14SubmitRequestRequest\x127\n" +
-	"\trequester\x18\x01 \x01(\v2\x19.sinp.events.v1.RequesterR\trequester\x12\x18\n" +
+	"\x05areas\x18\x01 \x03(\v2\x17.sinp.events.v1.AreaRefR\x05areas\"\x8b\x01\n" +
+	"\x11DeclaredRequester\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05email\x18\x02 \x01(\tR\x05email\x12%\n" +
+	"\x0estructure_name\x18\x03 \x01(\tR\rstructureName\x12%\n" +
+	"\x0estructure_type\x18\x04 \x01(\tR\rstructureType\"\xa4\x03\n" +
+	"\x14SubmitRequestRequest\x12=\n" +
+	"\bdeclared\x18\x01 \x01(\v2!.sinp.intake.v1.DeclaredRequesterR\bdeclared\x12\x18\n" +
 	"\apurpose\x18\x02 \x01(\tR\apurpose\x12<\n" +
 	"\tperimeter\x18\x03 \x01(\v2\x1e.sinp.intake.v1.PerimeterInputR\tperimeter\x124\n" +
 	"\x05scope\x18\x04 \x01(\v2\x1e.sinp.events.v1.TaxonomicScopeR\x05scope\x12.\n" +
 	"\x06period\x18\x05 \x01(\v2\x16.sinp.events.v1.PeriodR\x06period\x12;\n" +
 	"\aoptions\x18\x06 \x01(\v2!.sinp.events.v1.ExtractionOptionsR\aoptions\x12)\n" +
-	"\x10charter_accepted\x18\a \x01(\bR\x0fcharterAccepted\"J\n" +
+	"\x10charter_accepted\x18\a \x01(\bR\x0fcharterAccepted\x12'\n" +
+	"\x0fidempotency_key\x18\b \x01(\tR\x0eidempotencyKey\"\x8d\x01\n" +
 	"\x15SubmitRequestResponse\x121\n" +
-	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"1\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\x12%\n" +
+	"\x0etracking_token\x18\x02 \x01(\tR\rtrackingToken\x12\x1a\n" +
+	"\breplayed\x18\x03 \x01(\bR\breplayed\"1\n" +
 	"\x11GetRequestRequest\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\"G\n" +
 	"\x12GetRequestResponse\x121\n" +
-	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"g\n" +
-	"\x13ListRequestsRequest\x12\x14\n" +
-	"\x05state\x18\x01 \x01(\tR\x05state\x12\x1b\n" +
-	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"\xa5\x02\n" +
+	"\x13ListRequestsRequest\x122\n" +
+	"\x05state\x18\x01 \x01(\x0e2\x1c.sinp.intake.v1.RequestStateR\x05state\x12\x12\n" +
+	"\x04pole\x18\x02 \x01(\tR\x04pole\x12C\n" +
+	"\x0fsubmitted_after\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\x0esubmittedAfter\x12E\n" +
+	"\x10submitted_before\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x0fsubmittedBefore\x12\x1b\n" +
+	"\tpage_size\x18\x05 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
-	"page_token\x18\x03 \x01(\tR\tpageToken\"s\n" +
+	"page_token\x18\x06 \x01(\tR\tpageToken\"s\n" +
 	"\x14ListRequestsResponse\x123\n" +
 	"\brequests\x18\x01 \x03(\v2\x17.sinp.intake.v1.RequestR\brequests\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"P\n" +
-	"\x16InstructRequestRequest\x12\x1c\n" +
-	"\treference\x18\x01 \x01(\tR\treference\x12\x18\n" +
-	"\aremarks\x18\x02 \x01(\tR\aremarks\"L\n" +
-	"\x17InstructRequestResponse\x121\n" +
-	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"L\n" +
-	"\x14RejectRequestRequest\x12\x1c\n" +
-	"\treference\x18\x01 \x01(\tR\treference\x12\x16\n" +
-	"\x06reason\x18\x02 \x01(\tR\x06reason\"J\n" +
-	"\x15RejectRequestResponse\x121\n" +
-	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"L\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"L\n" +
 	"\x14CancelRequestRequest\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\x12\x16\n" +
 	"\x06reason\x18\x02 \x01(\tR\x06reason\"J\n" +
 	"\x15CancelRequestResponse\x121\n" +
-	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"6\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"\xa9\x01\n" +
+	"\x16InstructRequestRequest\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x16\n" +
+	"\x06accept\x18\x02 \x01(\bR\x06accept\x12\x16\n" +
+	"\x06reason\x18\x03 \x01(\tR\x06reason\x12\x18\n" +
+	"\aremarks\x18\x04 \x01(\tR\aremarks\x12'\n" +
+	"\x0fidempotency_key\x18\x05 \x01(\tR\x0eidempotencyKey\"h\n" +
+	"\x17InstructRequestResponse\x121\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\x12\x1a\n" +
+	"\breplayed\x18\x02 \x01(\bR\breplayed\"6\n" +
 	"\x16RetryExtractionRequest\x12\x1c\n" +
 	"\treference\x18\x01 \x01(\tR\treference\"L\n" +
 	"\x17RetryExtractionResponse\x121\n" +
-	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest2\xa1\x05\n" +
+	"\arequest\x18\x01 \x01(\v2\x17.sinp.intake.v1.RequestR\arequest\"6\n" +
+	"\x16EstimateRequestRequest\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\"\xa6\x01\n" +
+	"\vEstimateRow\x12,\n" +
+	"\x04kind\x18\x01 \x01(\x0e2\x18.sinp.events.v1.FileKindR\x04kind\x12\x12\n" +
+	"\x04pole\x18\x02 \x01(\tR\x04pole\x12A\n" +
+	"\rgeometry_type\x18\x03 \x01(\x0e2\x1c.sinp.events.v1.GeometryTypeR\fgeometryType\x12\x12\n" +
+	"\x04rows\x18\x04 \x01(\x03R\x04rows\"\x85\x02\n" +
+	"\x17EstimateRequestResponse\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x1f\n" +
+	"\vf2_entitled\x18\x02 \x01(\bR\n" +
+	"f2Entitled\x12/\n" +
+	"\x04rows\x18\x03 \x03(\v2\x1b.sinp.intake.v1.EstimateRowR\x04rows\x12#\n" +
+	"\rrows_selected\x18\x04 \x01(\x03R\frowsSelected\x12\x17\n" +
+	"\arows_f1\x18\x05 \x01(\x03R\x06rowsF1\x12\x17\n" +
+	"\arows_f2\x18\x06 \x01(\x03R\x06rowsF2\x12#\n" +
+	"\rrows_withheld\x18\a \x01(\x03R\frowsWithheld*\x93\x02\n" +
+	"\fRequestState\x12\x1d\n" +
+	"\x19REQUEST_STATE_UNSPECIFIED\x10\x00\x12\x1b\n" +
+	"\x17REQUEST_STATE_DEPOSITED\x10\x01\x12\x1c\n" +
+	"\x18REQUEST_STATE_INSTRUCTED\x10\x02\x12\x1a\n" +
+	"\x16REQUEST_STATE_REJECTED\x10\x03\x12\x1b\n" +
+	"\x17REQUEST_STATE_CANCELLED\x10\x04\x12\x1c\n" +
+	"\x18REQUEST_STATE_EXTRACTING\x10\x05\x12\x1b\n" +
+	"\x17REQUEST_STATE_EXTRACTED\x10\x06\x12\x1b\n" +
+	"\x17REQUEST_STATE_COMPLETED\x10\a\x12\x18\n" +
+	"\x14REQUEST_STATE_FAILED\x10\b*\xd8\x01\n" +
+	"\x10DeliverableState\x12!\n" +
+	"\x1dDELIVERABLE_STATE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18DELIVERABLE_STATE_STAGED\x10\x01\x12\"\n" +
+	"\x1eDELIVERABLE_STATE_UNDER_REVIEW\x10\x02\x12\x1e\n" +
+	"\x1aDELIVERABLE_STATE_RELEASED\x10\x03\x12\x1f\n" +
+	"\x1bDELIVERABLE_STATE_PUBLISHED\x10\x04\x12\x1e\n" +
+	"\x1aDELIVERABLE_STATE_WITHHELD\x10\x052\xa7\x05\n" +
 	"\rIntakeService\x12\\\n" +
 	"\rSubmitRequest\x12$.sinp.intake.v1.SubmitRequestRequest\x1a%.sinp.intake.v1.SubmitRequestResponse\x12S\n" +
 	"\n" +
 	"GetRequest\x12!.sinp.intake.v1.GetRequestRequest\x1a\".sinp.intake.v1.GetRequestResponse\x12Y\n" +
-	"\fListRequests\x12#.sinp.intake.v1.ListRequestsRequest\x1a$.sinp.intake.v1.ListRequestsResponse\x12b\n" +
-	"\x0fInstructRequest\x12&.sinp.intake.v1.InstructRequestRequest\x1a'.sinp.intake.v1.InstructRequestResponse\x12\\\n" +
-	"\rRejectRequest\x12$.sinp.intake.v1.RejectRequestRequest\x1a%.sinp.intake.v1.RejectRequestResponse\x12\\\n" +
+	"\fListRequests\x12#.sinp.intake.v1.ListRequestsRequest\x1a$.sinp.intake.v1.ListRequestsResponse\x12\\\n" +
 	"\rCancelRequest\x12$.sinp.intake.v1.CancelRequestRequest\x1a%.sinp.intake.v1.CancelRequestResponse\x12b\n" +
-	"\x0fRetryExtraction\x12&.sinp.intake.v1.RetryExtractionRequest\x1a'.sinp.intake.v1.RetryExtractionResponseB8Z6sinp.occitanie.fr/proto/gen/go/sinp/intake/v1;intakev1b\x06proto3"
+	"\x0fInstructRequest\x12&.sinp.intake.v1.InstructRequestRequest\x1a'.sinp.intake.v1.InstructRequestResponse\x12b\n" +
+	"\x0fRetryExtraction\x12&.sinp.intake.v1.RetryExtractionRequest\x1a'.sinp.intake.v1.RetryExtractionResponse\x12b\n" +
+	"\x0fEstimateRequest\x12&.sinp.intake.v1.EstimateRequestRequest\x1a'.sinp.intake.v1.EstimateRequestResponseB8Z6sinp.occitanie.fr/proto/gen/go/sinp/intake/v1;intakev1b\x06proto3"
 
 var (
 	file_sinp_intake_v1_intake_proto_rawDescOnce sync.Once
@@ -1193,76 +1807,97 @@ func file_sinp_intake_v1_intake_proto_rawDescGZIP() []byte {
 	return file_sinp_intake_v1_intake_proto_rawDescData
 }
 
-var file_sinp_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_sinp_intake_v1_intake_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_sinp_intake_v1_intake_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_sinp_intake_v1_intake_proto_goTypes = []any{
-	(*Request)(nil),                 // 0: sinp.intake.v1.Request
-	(*DeliverableStatus)(nil),       // 1: sinp.intake.v1.DeliverableStatus
-	(*PerimeterInput)(nil),          // 2: sinp.intake.v1.PerimeterInput
-	(*AreaList)(nil),                // 3: sinp.intake.v1.AreaList
-	(*SubmitRequestRequest)(nil),    // 4: sinp.intake.v1.SubmitRequestRequest
-	(*SubmitRequestResponse)(nil),   // 5: sinp.intake.v1.SubmitRequestResponse
-	(*GetRequestRequest)(nil),       // 6: sinp.intake.v1.GetRequestRequest
-	(*GetRequestResponse)(nil),      // 7: sinp.intake.v1.GetRequestResponse
-	(*ListRequestsRequest)(nil),     // 8: sinp.intake.v1.ListRequestsRequest
-	(*ListRequestsResponse)(nil),    // 9: sinp.intake.v1.ListRequestsResponse
-	(*InstructRequestRequest)(nil),  // 10: sinp.intake.v1.InstructRequestRequest
-	(*InstructRequestResponse)(nil), // 11: sinp.intake.v1.InstructRequestResponse
-	(*RejectRequestRequest)(nil),    // 12: sinp.intake.v1.RejectRequestRequest
-	(*RejectRequestResponse)(nil),   // 13: sinp.intake.v1.RejectRequestResponse
+	(RequestState)(0),               // 0: sinp.intake.v1.RequestState
+	(DeliverableState)(0),           // 1: sinp.intake.v1.DeliverableState
+	(*Request)(nil),                 // 2: sinp.intake.v1.Request
+	(*DeliverableStatus)(nil),       // 3: sinp.intake.v1.DeliverableStatus
+	(*HistoryEntry)(nil),            // 4: sinp.intake.v1.HistoryEntry
+	(*PerimeterInput)(nil),          // 5: sinp.intake.v1.PerimeterInput
+	(*AreaList)(nil),                // 6: sinp.intake.v1.AreaList
+	(*DeclaredRequester)(nil),       // 7: sinp.intake.v1.DeclaredRequester
+	(*SubmitRequestRequest)(nil),    // 8: sinp.intake.v1.SubmitRequestRequest
+	(*SubmitRequestResponse)(nil),   // 9: sinp.intake.v1.SubmitRequestResponse
+	(*GetRequestRequest)(nil),       // 10: sinp.intake.v1.GetRequestRequest
+	(*GetRequestResponse)(nil),      // 11: sinp.intake.v1.GetRequestResponse
+	(*ListRequestsRequest)(nil),     // 12: sinp.intake.v1.ListRequestsRequest
+	(*ListRequestsResponse)(nil),    // 13: sinp.intake.v1.ListRequestsResponse
 	(*CancelRequestRequest)(nil),    // 14: sinp.intake.v1.CancelRequestRequest
 	(*CancelRequestResponse)(nil),   // 15: sinp.intake.v1.CancelRequestResponse
-	(*RetryExtractionRequest)(nil),  // 16: sinp.intake.v1.RetryExtractionRequest
-	(*RetryExtractionResponse)(nil), // 17: sinp.intake.v1.RetryExtractionResponse
-	(*v1.Requester)(nil),            // 18: sinp.events.v1.Requester
-	(*v1.Perimeter)(nil),            // 19: sinp.events.v1.Perimeter
-	(*v1.TaxonomicScope)(nil),       // 20: sinp.events.v1.TaxonomicScope
-	(*v1.Period)(nil),               // 21: sinp.events.v1.Period
-	(*v1.ExtractionOptions)(nil),    // 22: sinp.events.v1.ExtractionOptions
-	(*timestamppb.Timestamp)(nil),   // 23: google.protobuf.Timestamp
-	(*v1.AreaRef)(nil),              // 24: sinp.events.v1.AreaRef
+	(*InstructRequestRequest)(nil),  // 16: sinp.intake.v1.InstructRequestRequest
+	(*InstructRequestResponse)(nil), // 17: sinp.intake.v1.InstructRequestResponse
+	(*RetryExtractionRequest)(nil),  // 18: sinp.intake.v1.RetryExtractionRequest
+	(*RetryExtractionResponse)(nil), // 19: sinp.intake.v1.RetryExtractionResponse
+	(*EstimateRequestRequest)(nil),  // 20: sinp.intake.v1.EstimateRequestRequest
+	(*EstimateRow)(nil),             // 21: sinp.intake.v1.EstimateRow
+	(*EstimateRequestResponse)(nil), // 22: sinp.intake.v1.EstimateRequestResponse
+	(*v1.Requester)(nil),            // 23: sinp.events.v1.Requester
+	(*v1.Perimeter)(nil),            // 24: sinp.events.v1.Perimeter
+	(*v1.TaxonomicScope)(nil),       // 25: sinp.events.v1.TaxonomicScope
+	(*v1.Period)(nil),               // 26: sinp.events.v1.Period
+	(*v1.ExtractionOptions)(nil),    // 27: sinp.events.v1.ExtractionOptions
+	(*timestamppb.Timestamp)(nil),   // 28: google.protobuf.Timestamp
+	(v1.FileKind)(0),                // 29: sinp.events.v1.FileKind
+	(v1.ReleaseRule)(0),             // 30: sinp.events.v1.ReleaseRule
+	(*v1.AreaRef)(nil),              // 31: sinp.events.v1.AreaRef
+	(v1.GeometryType)(0),            // 32: sinp.events.v1.GeometryType
 }
 var file_sinp_intake_v1_intake_proto_depIdxs = []int32{
-	18, // 0: sinp.intake.v1.Request.requester:type_name -> sinp.events.v1.Requester
-	19, // 1: sinp.intake.v1.Request.perimeter:type_name -> sinp.events.v1.Perimeter
-	20, // 2: sinp.intake.v1.Request.scope:type_name -> sinp.events.v1.TaxonomicScope
-	21, // 3: sinp.intake.v1.Request.period:type_name -> sinp.events.v1.Period
-	22, // 4: sinp.intake.v1.Request.options:type_name -> sinp.events.v1.ExtractionOptions
-	23, // 5: sinp.intake.v1.Request.submitted_at:type_name -> google.protobuf.Timestamp
-	23, // 6: sinp.intake.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
-	1,  // 7: sinp.intake.v1.Request.deliverables:type_name -> sinp.intake.v1.DeliverableStatus
-	3,  // 8: sinp.intake.v1.PerimeterInput.areas:type_name -> sinp.intake.v1.AreaList
-	24, // 9: sinp.intake.v1.AreaList.areas:type_name -> sinp.events.v1.AreaRef
-	18, // 10: sinp.intake.v1.SubmitRequestRequest.requester:type_name -> sinp.events.v1.Requester
-	2,  // 11: sinp.intake.v1.SubmitRequestRequest.perimeter:type_name -> sinp.intake.v1.PerimeterInput
-	20, // 12: sinp.intake.v1.SubmitRequestRequest.scope:type_name -> sinp.events.v1.TaxonomicScope
-	21, // 13: sinp.intake.v1.SubmitRequestRequest.period:type_name -> sinp.events.v1.Period
-	22, // 14: sinp.intake.v1.SubmitRequestRequest.options:type_name -> sinp.events.v1.ExtractionOptions
-	0,  // 15: sinp.intake.v1.SubmitRequestResponse.request:type_name -> sinp.intake.v1.Request
-	0,  // 16: sinp.intake.v1.GetRequestResponse.request:type_name -> sinp.intake.v1.Request
-	0,  // 17: sinp.intake.v1.ListRequestsResponse.requests:type_name -> sinp.intake.v1.Request
-	0,  // 18: sinp.intake.v1.InstructRequestResponse.request:type_name -> sinp.intake.v1.Request
-	0,  // 19: sinp.intake.v1.RejectRequestResponse.request:type_name -> sinp.intake.v1.Request
-	0,  // 20: sinp.intake.v1.CancelRequestResponse.request:type_name -> sinp.intake.v1.Request
-	0,  // 21: sinp.intake.v1.RetryExtractionResponse.request:type_name -> sinp.intake.v1.Request
-	4,  // 22: sinp.intake.v1.IntakeService.SubmitRequest:input_type -> sinp.intake.v1.SubmitRequestRequest
-	6,  // 23: sinp.intake.v1.IntakeService.GetRequest:input_type -> sinp.intake.v1.GetRequestRequest
-	8,  // 24: sinp.intake.v1.IntakeService.ListRequests:input_type -> sinp.intake.v1.ListRequestsRequest
-	10, // 25: sinp.intake.v1.IntakeService.InstructRequest:input_type -> sinp.intake.v1.InstructRequestRequest
-	12, // 26: sinp.intake.v1.IntakeService.RejectRequest:input_type -> sinp.intake.v1.RejectRequestRequest
-	14, // 27: sinp.intake.v1.IntakeService.CancelRequest:input_type -> sinp.intake.v1.CancelRequestRequest
-	16, // 28: sinp.intake.v1.IntakeService.RetryExtraction:input_type -> sinp.intake.v1.RetryExtractionRequest
-	5,  // 29: sinp.intake.v1.IntakeService.SubmitRequest:output_type -> sinp.intake.v1.SubmitRequestResponse
-	7,  // 30: sinp.intake.v1.IntakeService.GetRequest:output_type -> sinp.intake.v1.GetRequestResponse
-	9,  // 31: sinp.intake.v1.IntakeService.ListRequests:output_type -> sinp.intake.v1.ListRequestsResponse
-	11, // 32: sinp.intake.v1.IntakeService.InstructRequest:output_type -> sinp.intake.v1.InstructRequestResponse
-	13, // 33: sinp.intake.v1.IntakeService.RejectRequest:output_type -> sinp.intake.v1.RejectRequestResponse
-	15, // 34: sinp.intake.v1.IntakeService.CancelRequest:output_type -> sinp.intake.v1.CancelRequestResponse
-	17, // 35: sinp.intake.v1.IntakeService.RetryExtraction:output_type -> sinp.intake.v1.RetryExtractionResponse
-	29, // [29:36] is the sub-list for method output_type
-	22, // [22:29] is the sub-list for method input_type
-	22, // [22:22] is the sub-list for extension type_name
-	22, // [22:22] is the sub-list for extension extendee
-	0,  // [0:22] is the sub-list for field type_name
+	0,  // 0: sinp.intake.v1.Request.state:type_name -> sinp.intake.v1.RequestState
+	23, // 1: sinp.intake.v1.Request.requester:type_name -> sinp.events.v1.Requester
+	24, // 2: sinp.intake.v1.Request.perimeter:type_name -> sinp.events.v1.Perimeter
+	25, // 3: sinp.intake.v1.Request.scope:type_name -> sinp.events.v1.TaxonomicScope
+	26, // 4: sinp.intake.v1.Request.period:type_name -> sinp.events.v1.Period
+	27, // 5: sinp.intake.v1.Request.options:type_name -> sinp.events.v1.ExtractionOptions
+	28, // 6: sinp.intake.v1.Request.submitted_at:type_name -> google.protobuf.Timestamp
+	28, // 7: sinp.intake.v1.Request.updated_at:type_name -> google.protobuf.Timestamp
+	3,  // 8: sinp.intake.v1.Request.deliverables:type_name -> sinp.intake.v1.DeliverableStatus
+	4,  // 9: sinp.intake.v1.Request.history:type_name -> sinp.intake.v1.HistoryEntry
+	29, // 10: sinp.intake.v1.DeliverableStatus.kind:type_name -> sinp.events.v1.FileKind
+	1,  // 11: sinp.intake.v1.DeliverableStatus.state:type_name -> sinp.intake.v1.DeliverableState
+	28, // 12: sinp.intake.v1.DeliverableStatus.released_at:type_name -> google.protobuf.Timestamp
+	30, // 13: sinp.intake.v1.DeliverableStatus.rule:type_name -> sinp.events.v1.ReleaseRule
+	28, // 14: sinp.intake.v1.HistoryEntry.at:type_name -> google.protobuf.Timestamp
+	6,  // 15: sinp.intake.v1.PerimeterInput.areas:type_name -> sinp.intake.v1.AreaList
+	31, // 16: sinp.intake.v1.AreaList.areas:type_name -> sinp.events.v1.AreaRef
+	7,  // 17: sinp.intake.v1.SubmitRequestRequest.declared:type_name -> sinp.intake.v1.DeclaredRequester
+	5,  // 18: sinp.intake.v1.SubmitRequestRequest.perimeter:type_name -> sinp.intake.v1.PerimeterInput
+	25, // 19: sinp.intake.v1.SubmitRequestRequest.scope:type_name -> sinp.events.v1.TaxonomicScope
+	26, // 20: sinp.intake.v1.SubmitRequestRequest.period:type_name -> sinp.events.v1.Period
+	27, // 21: sinp.intake.v1.SubmitRequestRequest.options:type_name -> sinp.events.v1.ExtractionOptions
+	2,  // 22: sinp.intake.v1.SubmitRequestResponse.request:type_name -> sinp.intake.v1.Request
+	2,  // 23: sinp.intake.v1.GetRequestResponse.request:type_name -> sinp.intake.v1.Request
+	0,  // 24: sinp.intake.v1.ListRequestsRequest.state:type_name -> sinp.intake.v1.RequestState
+	28, // 25: sinp.intake.v1.ListRequestsRequest.submitted_after:type_name -> google.protobuf.Timestamp
+	28, // 26: sinp.intake.v1.ListRequestsRequest.submitted_before:type_name -> google.protobuf.Timestamp
+	2,  // 27: sinp.intake.v1.ListRequestsResponse.requests:type_name -> sinp.intake.v1.Request
+	2,  // 28: sinp.intake.v1.CancelRequestResponse.request:type_name -> sinp.intake.v1.Request
+	2,  // 29: sinp.intake.v1.InstructRequestResponse.request:type_name -> sinp.intake.v1.Request
+	2,  // 30: sinp.intake.v1.RetryExtractionResponse.request:type_name -> sinp.intake.v1.Request
+	29, // 31: sinp.intake.v1.EstimateRow.kind:type_name -> sinp.events.v1.FileKind
+	32, // 32: sinp.intake.v1.EstimateRow.geometry_type:type_name -> sinp.events.v1.GeometryType
+	21, // 33: sinp.intake.v1.EstimateRequestResponse.rows:type_name -> sinp.intake.v1.EstimateRow
+	8,  // 34: sinp.intake.v1.IntakeService.SubmitRequest:input_type -> sinp.intake.v1.SubmitRequestRequest
+	10, // 35: sinp.intake.v1.IntakeService.GetRequest:input_type -> sinp.intake.v1.GetRequestRequest
+	12, // 36: sinp.intake.v1.IntakeService.ListRequests:input_type -> sinp.intake.v1.ListRequestsRequest
+	14, // 37: sinp.intake.v1.IntakeService.CancelRequest:input_type -> sinp.intake.v1.CancelRequestRequest
+	16, // 38: sinp.intake.v1.IntakeService.InstructRequest:input_type -> sinp.intake.v1.InstructRequestRequest
+	18, // 39: sinp.intake.v1.IntakeService.RetryExtraction:input_type -> sinp.intake.v1.RetryExtractionRequest
+	20, // 40: sinp.intake.v1.IntakeService.EstimateRequest:input_type -> sinp.intake.v1.EstimateRequestRequest
+	9,  // 41: sinp.intake.v1.IntakeService.SubmitRequest:output_type -> sinp.intake.v1.SubmitRequestResponse
+	11, // 42: sinp.intake.v1.IntakeService.GetRequest:output_type -> sinp.intake.v1.GetRequestResponse
+	13, // 43: sinp.intake.v1.IntakeService.ListRequests:output_type -> sinp.intake.v1.ListRequestsResponse
+	15, // 44: sinp.intake.v1.IntakeService.CancelRequest:output_type -> sinp.intake.v1.CancelRequestResponse
+	17, // 45: sinp.intake.v1.IntakeService.InstructRequest:output_type -> sinp.intake.v1.InstructRequestResponse
+	19, // 46: sinp.intake.v1.IntakeService.RetryExtraction:output_type -> sinp.intake.v1.RetryExtractionResponse
+	22, // 47: sinp.intake.v1.IntakeService.EstimateRequest:output_type -> sinp.intake.v1.EstimateRequestResponse
+	41, // [41:48] is the sub-list for method output_type
+	34, // [34:41] is the sub-list for method input_type
+	34, // [34:34] is the sub-list for extension type_name
+	34, // [34:34] is the sub-list for extension extendee
+	0,  // [0:34] is the sub-list for field type_name
 }
 
 func init() { file_sinp_intake_v1_intake_proto_init() }
@@ -1270,7 +1905,7 @@ func file_sinp_intake_v1_intake_proto_init() {
 	if File_sinp_intake_v1_intake_proto != nil {
 		return
 	}
-	file_sinp_intake_v1_intake_proto_msgTypes[2].OneofWrappers = []any{
+	file_sinp_intake_v1_intake_proto_msgTypes[3].OneofWrappers = []any{
 		(*PerimeterInput_Wkt)(nil),
 		(*PerimeterInput_Geojson)(nil),
 		(*PerimeterInput_Areas)(nil),
@@ -1280,13 +1915,14 @@ func file_sinp_intake_v1_intake_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sinp_intake_v1_intake_proto_rawDesc), len(file_sinp_intake_v1_intake_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   18,
+			NumEnums:      2,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_sinp_intake_v1_intake_proto_goTypes,
 		DependencyIndexes: file_sinp_intake_v1_intake_proto_depIdxs,
+		EnumInfos:         file_sinp_intake_v1_intake_proto_enumTypes,
 		MessageInfos:      file_sinp_intake_v1_intake_proto_msgTypes,
 	}.Build()
 	File_sinp_intake_v1_intake_proto = out.File

@@ -5,7 +5,8 @@
 // source: sinp/intake/v1/intake.proto
 
 // Package sinp.intake.v1 is the API of the intake service: extraction
-// requests and their instruction. Called by the web front-ends.
+// requests and their instruction, accounts and sign-in, and membership.
+// Called by the web front-ends and the CLI.
 
 package intakev1
 
@@ -25,10 +26,10 @@ const (
 	IntakeService_SubmitRequest_FullMethodName   = "/sinp.intake.v1.IntakeService/SubmitRequest"
 	IntakeService_GetRequest_FullMethodName      = "/sinp.intake.v1.IntakeService/GetRequest"
 	IntakeService_ListRequests_FullMethodName    = "/sinp.intake.v1.IntakeService/ListRequests"
-	IntakeService_InstructRequest_FullMethodName = "/sinp.intake.v1.IntakeService/InstructRequest"
-	IntakeService_RejectRequest_FullMethodName   = "/sinp.intake.v1.IntakeService/RejectRequest"
 	IntakeService_CancelRequest_FullMethodName   = "/sinp.intake.v1.IntakeService/CancelRequest"
+	IntakeService_InstructRequest_FullMethodName = "/sinp.intake.v1.IntakeService/InstructRequest"
 	IntakeService_RetryExtraction_FullMethodName = "/sinp.intake.v1.IntakeService/RetryExtraction"
+	IntakeService_EstimateRequest_FullMethodName = "/sinp.intake.v1.IntakeService/EstimateRequest"
 )
 
 // IntakeServiceClient is the client API for IntakeService service.
@@ -36,22 +37,28 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
 // IntakeService takes requests and lets the administrator instruct them.
+// A requester sees its own requests; a tracking token opens its one
+// request; the administrator sees all.
 type IntakeServiceClient interface {
-	// SubmitRequest files a request (adherents logged in, or anyone without
-	// account). Invalid input is refused with the field named.
+	// SubmitRequest files a request: a signed-in requester's identity and
+	// membership come from its account and the registry; without an account
+	// the requester declares itself (non-adherent) and receives a tracking
+	// token, shown once. Invalid input is refused naming the field.
 	SubmitRequest(ctx context.Context, in *SubmitRequestRequest, opts ...grpc.CallOption) (*SubmitRequestResponse, error)
-	// GetRequest returns one request the caller may see.
 	GetRequest(ctx context.Context, in *GetRequestRequest, opts ...grpc.CallOption) (*GetRequestResponse, error)
-	// ListRequests returns the caller's requests (all for the administrator).
 	ListRequests(ctx context.Context, in *ListRequestsRequest, opts ...grpc.CallOption) (*ListRequestsResponse, error)
-	// InstructRequest accepts a deposited request (administrator).
-	InstructRequest(ctx context.Context, in *InstructRequestRequest, opts ...grpc.CallOption) (*InstructRequestResponse, error)
-	// RejectRequest refuses a deposited request with a reason (administrator).
-	RejectRequest(ctx context.Context, in *RejectRequestRequest, opts ...grpc.CallOption) (*RejectRequestResponse, error)
-	// CancelRequest withdraws a request (its requester or the administrator).
+	// CancelRequest withdraws a request before its extraction (its requester
+	// or the administrator).
 	CancelRequest(ctx context.Context, in *CancelRequestRequest, opts ...grpc.CallOption) (*CancelRequestResponse, error)
-	// RetryExtraction re-instructs a request whose extraction failed.
+	// InstructRequest accepts a deposited request, or rejects it with a
+	// reason (administrator).
+	InstructRequest(ctx context.Context, in *InstructRequestRequest, opts ...grpc.CallOption) (*InstructRequestResponse, error)
+	// RetryExtraction instructs again a request whose extraction failed
+	// (administrator).
 	RetryExtraction(ctx context.Context, in *RetryExtractionRequest, opts ...grpc.CallOption) (*RetryExtractionResponse, error)
+	// EstimateRequest counts what the request would deliver, per pôle,
+	// geometry type and F1/F2 (administrator, before instructing).
+	EstimateRequest(ctx context.Context, in *EstimateRequestRequest, opts ...grpc.CallOption) (*EstimateRequestResponse, error)
 }
 
 type intakeServiceClient struct {
@@ -92,30 +99,20 @@ func (c *intakeServiceClient) ListRequests(ctx context.Context, in *ListRequests
 	return out, nil
 }
 
-func (c *intakeServiceClient) InstructRequest(ctx context.Context, in *InstructRequestRequest, opts ...grpc.CallOption) (*InstructRequestResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(InstructRequestResponse)
-	err := c.cc.Invoke(ctx, IntakeService_InstructRequest_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-func (c *intakeServiceClient) RejectRequest(ctx context.Context, in *RejectRequestRequest, opts ...grpc.CallOption) (*RejectRequestResponse, error) {
-	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	out := new(RejectRequestResponse)
-	err := c.cc.Invoke(ctx, IntakeService_RejectRequest_FullMethodName, in, out, cOpts...)
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
 func (c *intakeServiceClient) CancelRequest(ctx context.Context, in *CancelRequestRequest, opts ...grpc.CallOption) (*CancelRequestResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
 	out := new(CancelRequestResponse)
 	err := c.cc.Invoke(ctx, IntakeService_CancelRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *intakeServiceClient) InstructRequest(ctx context.Context, in *InstructRequestRequest, opts ...grpc.CallOption) (*InstructRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(InstructRequestResponse)
+	err := c.cc.Invoke(ctx, IntakeService_InstructRequest_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,27 +129,43 @@ func (c *intakeServiceClient) RetryExtraction(ctx context.Context, in *RetryExtr
 	return out, nil
 }
 
+func (c *intakeServiceClient) EstimateRequest(ctx context.Context, in *EstimateRequestRequest, opts ...grpc.CallOption) (*EstimateRequestResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EstimateRequestResponse)
+	err := c.cc.Invoke(ctx, IntakeService_EstimateRequest_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // IntakeServiceServer is the server API for IntakeService service.
 // All implementations must embed UnimplementedIntakeServiceServer
 // for forward compatibility.
 //
 // IntakeService takes requests and lets the administrator instruct them.
+// A requester sees its own requests; a tracking token opens its one
+// request; the administrator sees all.
 type IntakeServiceServer interface {
-	// SubmitRequest files a request (adherents logged in, or anyone without
-	// account). Invalid input is refused with the field named.
+	// SubmitRequest files a request: a signed-in requester's identity and
+	// membership come from its account and the registry; without an account
+	// the requester declares itself (non-adherent) and receives a tracking
+	// token, shown once. Invalid input is refused naming the field.
 	SubmitRequest(context.Context, *SubmitRequestRequest) (*SubmitRequestResponse, error)
-	// GetRequest returns one request the caller may see.
 	GetRequest(context.Context, *GetRequestRequest) (*GetRequestResponse, error)
-	// ListRequests returns the caller's requests (all for the administrator).
 	ListRequests(context.Context, *ListRequestsRequest) (*ListRequestsResponse, error)
-	// InstructRequest accepts a deposited request (administrator).
-	InstructRequest(context.Context, *InstructRequestRequest) (*InstructRequestResponse, error)
-	// RejectRequest refuses a deposited request with a reason (administrator).
-	RejectRequest(context.Context, *RejectRequestRequest) (*RejectRequestResponse, error)
-	// CancelRequest withdraws a request (its requester or the administrator).
+	// CancelRequest withdraws a request before its extraction (its requester
+	// or the administrator).
 	CancelRequest(context.Context, *CancelRequestRequest) (*CancelRequestResponse, error)
-	// RetryExtraction re-instructs a request whose extraction failed.
+	// InstructRequest accepts a deposited request, or rejects it with a
+	// reason (administrator).
+	InstructRequest(context.Context, *InstructRequestRequest) (*InstructRequestResponse, error)
+	// RetryExtraction instructs again a request whose extraction failed
+	// (administrator).
 	RetryExtraction(context.Context, *RetryExtractionRequest) (*RetryExtractionResponse, error)
+	// EstimateRequest counts what the request would deliver, per pôle,
+	// geometry type and F1/F2 (administrator, before instructing).
+	EstimateRequest(context.Context, *EstimateRequestRequest) (*EstimateRequestResponse, error)
 	mustEmbedUnimplementedIntakeServiceServer()
 }
 
@@ -172,17 +185,17 @@ func (UnimplementedIntakeServiceServer) GetRequest(context.Context, *GetRequestR
 func (UnimplementedIntakeServiceServer) ListRequests(context.Context, *ListRequestsRequest) (*ListRequestsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListRequests not implemented")
 }
-func (UnimplementedIntakeServiceServer) InstructRequest(context.Context, *InstructRequestRequest) (*InstructRequestResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method InstructRequest not implemented")
-}
-func (UnimplementedIntakeServiceServer) RejectRequest(context.Context, *RejectRequestRequest) (*RejectRequestResponse, error) {
-	return nil, status.Error(codes.Unimplemented, "method RejectRequest not implemented")
-}
 func (UnimplementedIntakeServiceServer) CancelRequest(context.Context, *CancelRequestRequest) (*CancelRequestResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelRequest not implemented")
 }
+func (UnimplementedIntakeServiceServer) InstructRequest(context.Context, *InstructRequestRequest) (*InstructRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method InstructRequest not implemented")
+}
 func (UnimplementedIntakeServiceServer) RetryExtraction(context.Context, *RetryExtractionRequest) (*RetryExtractionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method RetryExtraction not implemented")
+}
+func (UnimplementedIntakeServiceServer) EstimateRequest(context.Context, *EstimateRequestRequest) (*EstimateRequestResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EstimateRequest not implemented")
 }
 func (UnimplementedIntakeServiceServer) mustEmbedUnimplementedIntakeServiceServer() {}
 func (UnimplementedIntakeServiceServer) testEmbeddedByValue()                       {}
@@ -259,42 +272,6 @@ func _IntakeService_ListRequests_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
-func _IntakeService_InstructRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(InstructRequestRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(IntakeServiceServer).InstructRequest(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: IntakeService_InstructRequest_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(IntakeServiceServer).InstructRequest(ctx, req.(*InstructRequestRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
-func _IntakeService_RejectRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
-	in := new(RejectRequestRequest)
-	if err := dec(in); err != nil {
-		return nil, err
-	}
-	if interceptor == nil {
-		return srv.(IntakeServiceServer).RejectRequest(ctx, in)
-	}
-	info := &grpc.UnaryServerInfo{
-		Server:     srv,
-		FullMethod: IntakeService_RejectRequest_FullMethodName,
-	}
-	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
-		return srv.(IntakeServiceServer).RejectRequest(ctx, req.(*RejectRequestRequest))
-	}
-	return interceptor(ctx, in, info, handler)
-}
-
 func _IntakeService_CancelRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(CancelRequestRequest)
 	if err := dec(in); err != nil {
@@ -313,6 +290,24 @@ func _IntakeService_CancelRequest_Handler(srv interface{}, ctx context.Context, 
 	return interceptor(ctx, in, info, handler)
 }
 
+func _IntakeService_InstructRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(InstructRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).InstructRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_InstructRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).InstructRequest(ctx, req.(*InstructRequestRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 func _IntakeService_RetryExtraction_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(RetryExtractionRequest)
 	if err := dec(in); err != nil {
@@ -327,6 +322,24 @@ func _IntakeService_RetryExtraction_Handler(srv interface{}, ctx context.Context
 	}
 	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
 		return srv.(IntakeServiceServer).RetryExtraction(ctx, req.(*RetryExtractionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _IntakeService_EstimateRequest_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EstimateRequestRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(IntakeServiceServer).EstimateRequest(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: IntakeService_EstimateRequest_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(IntakeServiceServer).EstimateRequest(ctx, req.(*EstimateRequestRequest))
 	}
 	return interceptor(ctx, in, info, handler)
 }
@@ -351,20 +364,20 @@ var IntakeService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _IntakeService_ListRequests_Handler,
 		},
 		{
-			MethodName: "InstructRequest",
-			Handler:    _IntakeService_InstructRequest_Handler,
-		},
-		{
-			MethodName: "RejectRequest",
-			Handler:    _IntakeService_RejectRequest_Handler,
-		},
-		{
 			MethodName: "CancelRequest",
 			Handler:    _IntakeService_CancelRequest_Handler,
 		},
 		{
+			MethodName: "InstructRequest",
+			Handler:    _IntakeService_InstructRequest_Handler,
+		},
+		{
 			MethodName: "RetryExtraction",
 			Handler:    _IntakeService_RetryExtraction_Handler,
+		},
+		{
+			MethodName: "EstimateRequest",
+			Handler:    _IntakeService_EstimateRequest_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},
