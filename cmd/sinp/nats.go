@@ -68,6 +68,12 @@ func natsCommand() *cli.Command {
 		if err != nil {
 			return fmt.Errorf("%s: %w", pidFile, err)
 		}
+		// A stale pid file may name another process by now.
+		if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err != nil || !strings.Contains(string(cmdline), "nats") {
+			_ = os.Remove(pidFile)
+			fmt.Fprintf(e.Stderr, "no NATS server of this data directory is running (stale %s removed)\n", pidFile)
+			return nil
+		}
 		if err := syscall.Kill(pid, syscall.SIGTERM); err != nil {
 			_ = os.Remove(pidFile)
 			return fmt.Errorf("stopping NATS (pid %d): %w", pid, err)

@@ -23,6 +23,10 @@ const prefix = "sinp1."
 // MaxTokenBytes bounds what Verify reads.
 const MaxTokenBytes = 4096
 
+// MaxTTL is the longest a token may live: less than revocations are kept
+// on the bus (bus.RevocationKeep, 400 days).
+const MaxTTL = 399 * 24 * time.Hour
+
 // Errors of Verify; each means "not authenticated".
 var (
 	ErrNoToken    = errors.New("no token")
@@ -78,8 +82,8 @@ func (s Signer) Issue(p Principal, now time.Time, ttl time.Duration) (string, Pr
 	if p.Subject == "" {
 		return "", p, errors.New("auth.Issue: a token needs a subject")
 	}
-	if ttl <= 0 {
-		return "", p, errors.New("auth.Issue: a token needs a positive lifetime")
+	if ttl <= 0 || ttl > MaxTTL {
+		return "", p, fmt.Errorf("auth.Issue: a token lives more than nothing and at most %s (its revocation must outlive it)", MaxTTL)
 	}
 	if p.TokenID == "" {
 		p.TokenID = RandomID()
@@ -164,9 +168,13 @@ type Revocation struct {
 	ExpiresAt time.Time
 }
 
-// Verifier checks tokens against the published keys and revocations.
+// Verifier checks tokens against the trusted keys and the revocations.
 type Verifier struct {
-	mu       sync.RWMutex
+	mu sync.RWMutex
+	// trusted are the key ids a published key may bear: a key on the bus
+	// is believed only if the deployment named it (anyone who can publish
+	// on NATS could publish a key of their own).
+	trusted  map[string]bool
 	keys     map[string]ed25519.PublicKey
 	tokens   map[string]time.Time // jti -> forget after
 	sessions map[string]time.Time
@@ -177,19 +185,46 @@ type subjectRevocation struct{ before, forget time.Time }
 
 // NewVerifier returns a verifier that knows no key yet.
 func NewVerifier() *Verifier {
-	return &Verifier{keys: map[string]ed25519.PublicKey{}, tokens: map[string]time.Time{},
+	return &Verifier{trusted: map[string]bool{}, keys: map[string]ed25519.PublicKey{}, tokens: map[string]time.Time{},
 		sessions: map[string]time.Time{}, subjects: map[string]subjectRevocation{}}
 }
 
-// AddKey trusts a public key.
+// AddKey trusts a public key (one this process holds, or was given).
 func (v *Verifier) AddKey(pub ed25519.PublicKey) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.keys[KeyIDOf(pub)] = pub
+	v.trusted[KeyIDOf(pub)] = true
 }
 
-// Revoke applies a revocation.
+// Trust names key ids whose public keys may be learnt from the bus.
+func (v *Verifier) Trust(ids ...string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, id := range ids {
+		v.trusted[id] = true
+	}
+}
+
+// Learn adds a published public key if its id is trusted; it reports
+// whether it did.
+func (v *Verifier) Learn(pub ed25519.PublicKey) bool {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	id := KeyIDOf(pub)
+	if !v.trusted[id] {
+		return false
+	}
+	v.keys[id] = pub
+	return true
+}
+
+// Revoke applies a revocation. One without a future expiry is kept as
+// long as any token may live.
 func (v *Verifier) Revoke(r Revocation) {
+	if !r.ExpiresAt.After(time.Now()) {
+		r.ExpiresAt = time.Now().Add(MaxTTL)
+	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if r.TokenID != "" {
@@ -282,7 +317,11 @@ func LoadOrCreateKey(path string) (Signer, error) {
 	if !ok {
 		return Signer{}, fmt.Errorf("SINP_AUTH_KEY_FILE=%s: not an Ed25519 key", path)
 	}
-	return NewSigner(ek), nil
+	s := NewSigner(ek)
+	if _, err := os.Stat(path + ".pub"); errors.Is(err, os.ErrNotExist) {
+		_ = WritePublicKey(path+".pub", s) // for the processes that only verify
+	}
+	return s, nil
 }
 
 // ReadKey reads an existing signing key file without creating one.
@@ -326,5 +365,37 @@ func createKey(path string) error {
 	if err := os.Link(tmp.Name(), path); err != nil {
 		return err
 	}
-	return nil
+	return WritePublicKey(path+".pub", NewSigner(key))
+}
+
+// WritePublicKey writes a signer's public key (PKIX PEM), which processes
+// without the private key are given (SINP_AUTH_PUBLIC_KEYS) to trust its
+// tokens.
+func WritePublicKey(path string, s Signer) error {
+	der, err := x509.MarshalPKIXPublicKey(s.Public())
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), 0o644)
+}
+
+// ReadPublicKey reads a PKIX PEM Ed25519 public key file.
+func ReadPublicKey(path string) (ed25519.PublicKey, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	blk, _ := pem.Decode(b)
+	if blk == nil || blk.Type != "PUBLIC KEY" {
+		return nil, fmt.Errorf("%s: not a PEM public key", path)
+	}
+	k, err := x509.ParsePKIXPublicKey(blk.Bytes)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	pub, ok := k.(ed25519.PublicKey)
+	if !ok {
+		return nil, fmt.Errorf("%s: not an Ed25519 key", path)
+	}
+	return pub, nil
 }

@@ -68,7 +68,10 @@ func Watch(ctx context.Context, js jetstream.JetStream, v *Verifier, log *slog.L
 				log.Warn("auth: ignoring a malformed signing key", "err", err)
 				return
 			}
-			v.AddKey(ed25519.PublicKey(ev.PublicKey))
+			if !v.Learn(ed25519.PublicKey(ev.PublicKey)) {
+				log.Warn("auth: ignoring a signing key published on the bus that this deployment does not trust (SINP_AUTH_TRUSTED_KEYS)",
+					"key_id", KeyIDOf(ed25519.PublicKey(ev.PublicKey)), "issuer", ev.GetIssuer())
+			}
 		},
 		bus.StreamRevocations: func(m jetstream.Msg) {
 			var ev eventsv1.TokenRevoked
@@ -100,7 +103,7 @@ func Watch(ctx context.Context, js jetstream.JetStream, v *Verifier, log *slog.L
 
 func watchStream(ctx context.Context, js jetstream.JetStream, stream string, apply func(jetstream.Msg), caughtUp func(), log *slog.Logger) {
 	b := retry.Backoff{Min: 200 * time.Millisecond, Max: 5 * time.Second}
-	signalled := false
+	var signalled atomic.Bool
 	for ctx.Err() == nil {
 		err := func() error {
 			st, err := js.Stream(ctx, stream)
@@ -116,14 +119,14 @@ func watchStream(ctx context.Context, js jetstream.JetStream, stream string, app
 			if err != nil {
 				return err
 			}
-			if last == 0 && !signalled {
-				signalled = true
+			// Caught up when nothing is left to read: an empty stream (its
+			// messages aged out or were purged), or the last pending message.
+			if (last == 0 || info.State.Msgs == 0) && signalled.CompareAndSwap(false, true) {
 				caughtUp()
 			}
 			cc, err := oc.Consume(func(m jetstream.Msg) {
 				apply(m)
-				if md, err := m.Metadata(); err == nil && md.Sequence.Stream >= last && !signalled {
-					signalled = true
+				if md, err := m.Metadata(); err == nil && (md.NumPending == 0 || md.Sequence.Stream >= last) && signalled.CompareAndSwap(false, true) {
 					caughtUp()
 				}
 			})

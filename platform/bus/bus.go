@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
@@ -50,6 +51,7 @@ func (c *Config) Validate() error {
 type Embedded struct {
 	Server *server.Server
 	URL    string
+	lock   *os.File
 }
 
 // StartEmbedded starts a JetStream server storing under dir, listening on
@@ -59,6 +61,16 @@ func StartEmbedded(dir string, port int, log *slog.Logger) (*Embedded, error) {
 		return nil, fmt.Errorf("bus.StartEmbedded: %w", err)
 	}
 	abs, _ := filepath.Abs(dir)
+	// One server per store: a second one on the same directory (another
+	// port) would corrupt it.
+	lock, err := os.OpenFile(filepath.Join(abs, "server.lock"), os.O_CREATE|os.O_RDWR, 0o640)
+	if err != nil {
+		return nil, fmt.Errorf("bus.StartEmbedded: %w", err)
+	}
+	if err := syscall.Flock(int(lock.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("bus.StartEmbedded: another NATS server uses the store %s (join it with SINP_NATS_URL, or stop it: sinp nats stop)", abs)
+	}
 	opts := &server.Options{
 		ServerName: "sinp-embedded",
 		Host:       "127.0.0.1",
@@ -70,23 +82,28 @@ func StartEmbedded(dir string, port int, log *slog.Logger) (*Embedded, error) {
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
+		lock.Close()
 		return nil, fmt.Errorf("bus.StartEmbedded: %w", err)
 	}
 	go ns.Start()
 	if !ns.ReadyForConnections(15 * time.Second) {
 		ns.Shutdown()
+		lock.Close()
 		return nil, fmt.Errorf("bus.StartEmbedded: server not ready on 127.0.0.1:%d after 15s (port taken? set SINP_NATS_EMBEDDED_PORT)", port)
 	}
 	if log != nil {
 		log.Info("embedded NATS server started", "url", ns.ClientURL(), "store", abs)
 	}
-	return &Embedded{Server: ns, URL: ns.ClientURL()}, nil
+	return &Embedded{Server: ns, URL: ns.ClientURL(), lock: lock}, nil
 }
 
-// Shutdown stops the server and waits for it.
+// Shutdown stops the server, waits for it, and frees its store.
 func (e *Embedded) Shutdown() {
 	e.Server.Shutdown()
 	e.Server.WaitForShutdown()
+	if e.lock != nil {
+		e.lock.Close()
+	}
 }
 
 // Connect opens a connection that keeps reconnecting, and its JetStream

@@ -101,8 +101,8 @@ func ParseSpec(spec string) (Spec, error) {
 		return s, nil
 	case KindAccelerated:
 		f, err := strconv.ParseFloat(arg, 64)
-		if err != nil || f < 1 || f > 1e7 {
-			return s, fmt.Errorf("SINP_CLOCK=%q: factor must be a number from 1 to 10000000, like accelerated:3600 (one hour per second)", spec)
+		if err != nil || f < 1 || f > 1e6 {
+			return s, fmt.Errorf("SINP_CLOCK=%q: factor must be a number from 1 to 1000000, like accelerated:3600 (one hour per second)", spec)
 		}
 		s.Factor = f
 		return s, nil
@@ -123,15 +123,30 @@ type State struct {
 	UpdatedAt  time.Time
 }
 
-// At is the clock's reading at wall time w.
+// Latest is the last instant a clock shows: it stops there rather than
+// overflow (an accelerated clock left running for weeks, a mistyped set).
+var Latest = time.Date(2200, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// At is the clock's reading at wall time w, never after Latest.
 func (s State) At(w time.Time) time.Time {
 	switch s.Kind {
 	case KindManual:
-		return s.Base
+		return clamp(s.Base)
 	case KindAccelerated:
-		return s.Base.Add(time.Duration(float64(w.Sub(s.Wall)) * s.Factor))
+		ahead := w.Sub(s.Wall).Seconds() * s.Factor
+		if room := Latest.Sub(s.Base).Seconds(); ahead >= room {
+			return Latest
+		}
+		return clamp(s.Base.Add(time.Duration(ahead * float64(time.Second))))
 	}
-	return w
+	return clamp(w)
+}
+
+func clamp(t time.Time) time.Time {
+	if t.After(Latest) {
+		return Latest
+	}
+	return t
 }
 
 // WallFor is how much wall time passes while the clock moves by d

@@ -76,3 +76,19 @@ func TestStateReadsEachKind(t *testing.T) {
 		t.Error("a manual clock moves by itself")
 	}
 }
+
+// A clock left running fast for centuries, or set far ahead, stops at
+// Latest rather than wrap around to 1970.
+func TestTheClockStopsRatherThanOverflow(t *testing.T) {
+	wall := time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
+	st := State{Kind: KindAccelerated, Base: wall, Wall: wall, Factor: 1e6}
+	if got := st.At(wall.Add(30 * 24 * time.Hour)); !got.Equal(Latest) {
+		t.Fatalf("a month at a million times: %v", got)
+	}
+	if got := st.At(wall.Add(time.Hour)); got.Before(wall) || got.After(Latest) {
+		t.Fatalf("an hour at a million times: %v", got)
+	}
+	if _, err := ParseSpec("accelerated:10000000"); err == nil {
+		t.Fatal("a factor of ten million accepted")
+	}
+}

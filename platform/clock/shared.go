@@ -140,16 +140,21 @@ func (s *Shared) Until(ctx context.Context, t time.Time) error {
 			return nil
 		}
 		var fire <-chan time.Time
+		var timer *time.Timer
 		if wall, ok := s.State().WallFor(t.Sub(now)); ok {
-			timer := time.NewTimer(wall)
-			defer timer.Stop()
+			timer = time.NewTimer(wall)
 			fire = timer.C
 		}
 		select {
 		case <-ctx.Done():
-			return ctx.Err()
 		case <-changed:
 		case <-fire:
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
 		}
 	}
 }
@@ -211,6 +216,9 @@ func (s *Shared) Advance(ctx context.Context, d time.Duration, by string) (time.
 		if cur.Kind == KindReal {
 			return cur, ErrNotMovable
 		}
+		if now.Add(d).After(Latest) {
+			return cur, fmt.Errorf("%w: the clock would pass %s, the last instant it shows", ErrBackwards, Latest.Format(time.RFC3339))
+		}
 		return State{Kind: cur.Kind, Factor: cur.Factor, Base: now.Add(d)}, nil
 	})
 }
@@ -234,6 +242,9 @@ func (s *Shared) Set(ctx context.Context, at time.Time, spec, by string) (time.T
 			next.Kind, next.Factor = to.Kind, max(to.Factor, 1)
 		}
 		if !at.IsZero() {
+			if at.After(Latest) {
+				return cur, fmt.Errorf("%w: %s is after %s, the last instant the clock shows", ErrBackwards, at.Format(time.RFC3339), Latest.Format(time.RFC3339))
+			}
 			if at.Before(now.Truncate(time.Microsecond)) {
 				return cur, fmt.Errorf("%w: %s is before the clock's %s", ErrBackwards, at.Format(time.RFC3339Nano), now.Format(time.RFC3339Nano))
 			}
@@ -290,4 +301,26 @@ func (s *Shared) change(ctx context.Context, by string, fn func(cur State, now t
 	}
 	s.install(next)
 	return s.Now(), nil
+}
+
+// Reading is the deployment's time for a decision that must never come
+// early (a timer firing, a release): this process's reading, but no later
+// than what platform.clock, read now through q (the deciding transaction),
+// says. A process that ran ahead (the clock was slowed or stopped since it
+// last looked) cannot act on its own, later, time.
+func Reading(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, c Clock) (time.Time, error) {
+	local := c.Now()
+	if _, ok := c.(*Shared); !ok {
+		return local, nil
+	}
+	st, err := read(ctx, q)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("clock.Reading: %w", err)
+	}
+	if d := st.At(time.Now()); d.Before(local) {
+		return d, nil
+	}
+	return local, nil
 }

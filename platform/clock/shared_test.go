@@ -115,6 +115,9 @@ func TestMovesNeverGoBack(t *testing.T) {
 	if _, err := c.Advance(ctx, -time.Hour, "op"); !errors.Is(err, clock.ErrBackwards) {
 		t.Fatalf("advance by -1h: %v", err)
 	}
+	if _, err := c.Set(ctx, time.Date(2300, 1, 1, 0, 0, 0, 0, time.UTC), "", "op"); !errors.Is(err, clock.ErrBackwards) {
+		t.Fatalf("set to 2300: %v", err)
+	}
 	at := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	if now, err := c.Set(ctx, at, "accelerated:3600", "op"); err != nil || now.Before(at) || c.Kind() != "accelerated:3600" {
 		t.Fatalf("switch to accelerated at %v: %v %v %s", at, now, err, c.Kind())

@@ -21,10 +21,12 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -96,8 +98,13 @@ type Consumer struct {
 	Batch int
 	// Retry is the wait between tries of a failing handler (default
 	// 200ms, doubling up to 5s).
-	Retry  retry.Backoff
-	Handle Handler
+	Retry retry.Backoff
+	// Retention is how long processed-event records are kept (the outbox
+	// relay prunes them). A durable consumer lost and created again starts
+	// that far back, not at the stream's start: older events it handled are
+	// no longer recognised. Zero: from the start.
+	Retention time.Duration
+	Handle    Handler
 }
 
 // ReplaySubject is where `sinp dlq replay` sends a consumer's dead letters.
@@ -133,18 +140,7 @@ func (c *Consumer) Run(ctx context.Context) error {
 	}
 	b := retry.Backoff{Min: 200 * time.Millisecond, Max: 10 * time.Second}
 	for ctx.Err() == nil {
-		cons, err := c.JS.CreateOrUpdateConsumer(ctx, bus.StreamEvents, jetstream.ConsumerConfig{
-			Durable:        c.Name,
-			Description:    "consumer " + c.Name,
-			FilterSubjects: append(append([]string(nil), c.Subjects...), ReplaySubject(c.Name)),
-			AckPolicy:      jetstream.AckExplicitPolicy,
-			AckWait:        c.AckWait,
-			// The consumer decides when to give up (above); JetStream never
-			// drops a message on its own.
-			MaxDeliver:    -1,
-			DeliverPolicy: jetstream.DeliverAllPolicy,
-			MaxAckPending: 1024,
-		})
+		cons, err := c.durable(ctx)
 		if err == nil {
 			b.Reset()
 			err = c.consume(ctx, cons)
@@ -164,9 +160,54 @@ func (c *Consumer) Run(ctx context.Context) error {
 	return nil
 }
 
+// durable creates the JetStream consumer, or updates it, keeping where it
+// started. One that handled events before and was lost (a bus that lost
+// its state, an operator's mistake) starts again Retention ago: starting
+// at the stream's beginning would handle again events whose processed
+// records were pruned.
+func (c *Consumer) durable(ctx context.Context) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:        c.Name,
+		Description:    "consumer " + c.Name,
+		FilterSubjects: append(append([]string(nil), c.Subjects...), ReplaySubject(c.Name)),
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        c.AckWait,
+		// The consumer decides when to give up (above); JetStream never
+		// drops a message on its own.
+		MaxDeliver:    -1,
+		DeliverPolicy: jetstream.DeliverAllPolicy,
+		MaxAckPending: 1024,
+	}
+	existing, err := c.JS.Consumer(ctx, bus.StreamEvents, c.Name)
+	switch {
+	case err == nil:
+		info := existing.CachedInfo().Config
+		cfg.DeliverPolicy, cfg.OptStartTime, cfg.OptStartSeq = info.DeliverPolicy, info.OptStartTime, info.OptStartSeq
+		return c.JS.UpdateConsumer(ctx, bus.StreamEvents, cfg)
+	case !errors.Is(err, jetstream.ErrConsumerNotFound):
+		return nil, err
+	}
+	var handled bool
+	if err := c.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{c.Schema, "processed_event"}.Sanitize()+
+		` WHERE consumer = $1)`, c.Name).Scan(&handled); err != nil {
+		return nil, err
+	}
+	if handled && c.Retention > 0 {
+		start := time.Now().Add(-c.Retention)
+		cfg.DeliverPolicy, cfg.OptStartTime = jetstream.DeliverByStartTimePolicy, &start
+		c.Log.Error("consumer: the durable consumer was lost and is created again, from the oldest events it still recognises; "+
+			"events before that it had not handled are not handled", "consumer", c.Name, "from", start)
+	}
+	return c.JS.CreateConsumer(ctx, bus.StreamEvents, cfg)
+}
+
 // consume handles messages until ctx ends or the durable consumer is gone
 // (a bus that lost its state): then it returns, and Run creates it again.
 func (c *Consumer) consume(ctx context.Context, cons jetstream.Consumer) error {
+	// Its own context: when this consumption ends, a callback blocked on a
+	// full buffer ends with it.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	msgs := make(chan jetstream.Msg, 256)
 	lost := make(chan error, 1)
 	cc, err := cons.Consume(func(m jetstream.Msg) {
@@ -296,14 +337,43 @@ func (c *Consumer) handleOne(ctx context.Context, d *delivery) {
 	}
 }
 
-// infrastructure says whether err is the system's fault, not the event's.
+// handlerError is an error of the handler, as opposed to the consumer's
+// own bookkeeping or the transaction.
+type handlerError struct{ err error }
+
+func (h handlerError) Error() string { return h.err.Error() }
+func (h handlerError) Unwrap() error { return h.err }
+
+// infrastructure says whether err is the system's fault, not the event's:
+// the bookkeeping or the transaction failing, a database or bus that is
+// unreachable or unwritable. A handler's own timeout is the handler's,
+// unless the database does not answer.
 func (c *Consumer) infrastructure(ctx context.Context, err error) bool {
-	if retry.Transient(err) {
+	var he handlerError
+	if !errors.As(err, &he) {
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")) {
+			return false // a constraint the handler's writes broke, found at commit
+		}
 		return true
 	}
+	var pgErr *pgconn.PgError
+	ownTimeout := errors.Is(he.err, context.DeadlineExceeded) || errors.As(he.err, &pgErr) && pgErr.Code == "57014"
+	if !ownTimeout && retry.Transient(he.err) {
+		return true
+	}
+	return !c.writable(ctx)
+}
+
+// writable says whether the database answers and takes writes (not a
+// standby, not read-only).
+func (c *Consumer) writable(ctx context.Context) bool {
 	pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
 	defer cancel()
-	return c.Pool.Ping(pctx) != nil
+	var ok bool
+	err := c.Pool.QueryRow(pctx, `SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off'
+		AND current_setting('default_transaction_read_only') = 'off'`).Scan(&ok)
+	return err == nil && ok
 }
 
 // wait sleeps through an outage, saying so now and then.
@@ -354,7 +424,7 @@ func (c *Consumer) commit(ctx context.Context, ds []*delivery) error {
 			delete(fresh, d.d.EventID) // the same event twice in a batch: once
 			d.duplicate = false
 			if err := c.Handle(ctx, tx, d.d); err != nil {
-				return fmt.Errorf("event %s: %w", d.d.EventID, err)
+				return handlerError{fmt.Errorf("event %s: %w", d.d.EventID, err)}
 			}
 		}
 		return nil
@@ -489,6 +559,8 @@ type aliveKeeper struct {
 
 func keepAlive(msgs []jetstream.Msg, every time.Duration) *aliveKeeper {
 	k := &aliveKeeper{}
+	k.mu.Lock()
+	defer k.mu.Unlock()
 	var tick func()
 	tick = func() {
 		k.mu.Lock()

@@ -339,3 +339,87 @@ func TestALongHandlerKeepsItsMessage(t *testing.T) {
 		t.Fatalf("handler called %d times", calls.Load())
 	}
 }
+
+// A durable consumer lost (a bus that lost its state, an operator's slip)
+// is created again from the oldest events it still recognises: an event
+// it handled, whose processed record was pruned since, is not handled
+// again.
+func TestARecreatedConsumerDoesNotHandleOldEventsAgain(t *testing.T) {
+	ctx := context.Background()
+	pool, ns := setup(t)
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "old"}, Reference: "OLD"}, "old")
+	run(t, &consumer.Consumer{Name: "lost", Subjects: []string{bus.SubjectRequestRejected}, Schema: "svc",
+		Pool: pool, JS: ns.JS, Retention: time.Second, Handle: countRejections})
+	eventually(t, "handled", func() bool { return times(t, pool, "OLD") == 1 })
+	time.Sleep(1500 * time.Millisecond) // older than the retention now
+	if _, err := pool.Exec(ctx, `DELETE FROM svc.processed_event`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO svc.processed_event (consumer, event_id, subject) VALUES ('lost', 'younger', 's')`); err != nil {
+		t.Fatal(err)
+	}
+	if err := ns.JS.DeleteConsumer(ctx, bus.StreamEvents, "lost"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(6 * time.Second) // the consumer notices and creates itself again
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "new"}, Reference: "NEW"}, "new")
+	eventually(t, "the new event handled", func() bool { return times(t, pool, "NEW") == 1 })
+	if n := times(t, pool, "OLD"); n != 1 {
+		t.Fatalf("the old event handled %d times", n)
+	}
+}
+
+// A database that answers but refuses writes (a standby during a
+// failover) is infrastructure: the event waits, it is not dead-lettered.
+func TestAReadOnlyDatabaseIsWaitedOut(t *testing.T) {
+	ctx := context.Background()
+	pool, ns := setup(t)
+	var db string
+	_ = pool.QueryRow(ctx, `SELECT current_database()`).Scan(&db)
+	if _, err := pool.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{db}.Sanitize()+` SET default_transaction_read_only = on`); err != nil {
+		t.Fatal(err)
+	}
+	pool.Reset()
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-ro"}, Reference: "RO"}, "ev-ro")
+	run(t, &consumer.Consumer{Name: "ro", Subjects: []string{bus.SubjectRequestRejected}, Schema: "svc", Pool: pool, JS: ns.JS,
+		MaxDeliver: 2, Retry: retry.Backoff{Min: 20 * time.Millisecond, Max: 100 * time.Millisecond}, Handle: countRejections})
+	time.Sleep(2 * time.Second)
+	if n := ns.Count(t, bus.StreamDeadLetter, consumer.DeadLetterSubject("ro")); n != 0 {
+		t.Fatalf("%d dead letters while the database was read-only", n)
+	}
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE`)
+	if err == nil {
+		_, err = conn.Exec(ctx, `ALTER DATABASE `+pgx.Identifier{db}.Sanitize()+` RESET default_transaction_read_only`)
+	}
+	conn.Release()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool.Reset()
+	eventually(t, "handled once writable", func() bool { return times(t, pool, "RO") == 1 })
+}
+
+// A handler's own timeout is the handler's failure: the event is
+// dead-lettered after MaxDeliver tries and the events behind it go on.
+func TestAHandlersOwnTimeoutCountsAgainstTheEvent(t *testing.T) {
+	pool, ns := setup(t)
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-slow"}, Reference: "SLOW"}, "ev-slow")
+	publish(t, ns.JS, &eventsv1.RequestRejected{Meta: &eventsv1.Meta{EventId: "ev-next"}, Reference: "NEXT"}, "ev-next")
+	run(t, &consumer.Consumer{Name: "timeout", Subjects: []string{bus.SubjectRequestRejected}, Schema: "svc", Pool: pool, JS: ns.JS,
+		MaxDeliver: 2, Retry: retry.Backoff{Min: 20 * time.Millisecond, Max: 50 * time.Millisecond},
+		Handle: func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
+			if d.Event.(*eventsv1.RequestRejected).Reference == "SLOW" {
+				hctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+				defer cancel()
+				<-hctx.Done()
+				return fmt.Errorf("computing the release: %w", hctx.Err())
+			}
+			return countRejections(ctx, tx, d)
+		}})
+	eventually(t, "the next event handled", func() bool { return times(t, pool, "NEXT") == 1 })
+	eventually(t, "the slow one dead-lettered", func() bool { return ns.Count(t, bus.StreamDeadLetter, consumer.DeadLetterSubject("timeout")) == 1 })
+}

@@ -315,3 +315,47 @@ func TestPruneKeepsWhatIsRecentOrPending(t *testing.T) {
 		t.Fatalf("%d outbox rows left, want 2", left)
 	}
 }
+
+// A bus whose stream is gone (a server that lost its store, a leader
+// election) is infrastructure: nothing is parked, and a publication that
+// is never acknowledged ends the batch at the relay's deadline instead of
+// holding its transaction forever.
+func TestAnUnavailableStreamParksNothingAndHangsNothing(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t, Migrations("svc"))
+	ns := bustest.Start(t)
+	for range 3 {
+		emitOne(t, pool)
+	}
+	if err := ns.JS.DeleteStream(ctx, bus.StreamEvents); err != nil {
+		t.Fatal(err)
+	}
+	// Someone listens on the subjects without JetStream: publications are
+	// delivered, and no acknowledgement ever comes.
+	sub, err := ns.NC.SubscribeSync("sinp.>")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Relay{Pool: pool, JS: ns.JS, Schema: "svc", ParkAfter: 2}
+	fctx, cancel := context.WithTimeout(ctx, 40*time.Second)
+	defer cancel()
+	n, err := r.Flush(fctx)
+	if err == nil || n != 0 || fctx.Err() != nil {
+		t.Fatalf("flush without acknowledgements: %d published, %v (context %v)", n, err, fctx.Err())
+	}
+	_ = sub.Unsubscribe()
+	for range 4 {
+		if n, err := r.Flush(ctx); err == nil || n != 0 {
+			t.Fatalf("flush without a stream: %d published, %v", n, err)
+		}
+	}
+	if parked, _ := Parked(ctx, pool, "svc"); len(parked) != 0 {
+		t.Fatalf("%d rows parked by an unavailable stream", len(parked))
+	}
+	if err := bus.EnsureStreams(ctx, ns.JS, bustest.Config()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Flush(ctx); n != 3 || err != nil {
+		t.Fatalf("with the stream back: %d published (%v)", n, err)
+	}
+}

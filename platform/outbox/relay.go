@@ -196,6 +196,12 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 	var n int
 	var infra error
 	err := pg.InTx(ctx, r.Pool, func(tx pgx.Tx) error {
+		// Marking rows published need not wait for the disk: if the mark is
+		// lost in a crash, the rows are published again and JetStream drops
+		// them as duplicates (Nats-Msg-Id).
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = off`); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT seq, event_id::text, subject, payload, coalesce(sequence, 0) FROM `+table+
 			` WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, r.batch())
 		if err != nil {
@@ -232,8 +238,10 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			}
 			p.future, p.err = r.JS.PublishMsgAsync(msg)
 		}
-		deadline := time.NewTimer(10 * time.Second)
-		defer deadline.Stop()
+		// One deadline for the whole batch: an acknowledgement that never
+		// comes counts as the bus being unreachable.
+		dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
 		var ok []int64
 		var refused []*pending
 		for _, p := range claimed {
@@ -241,10 +249,11 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 				select {
 				case <-p.future.Ok():
 				case p.err = <-p.future.Err():
-				case <-deadline.C:
+				case <-dctx.Done():
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
 					p.err = fmt.Errorf("no acknowledgement from JetStream after 10s: %w", context.DeadlineExceeded)
-				case <-ctx.Done():
-					return ctx.Err()
 				}
 			}
 			switch {

@@ -128,6 +128,7 @@ func (l *Listener) session(ctx context.Context, b *retry.Backoff) error {
 				return err
 			}
 			listening[c] = true
+			l.notify(c) // what it missed before we listened
 		}
 		return nil
 	}

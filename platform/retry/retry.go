@@ -93,7 +93,7 @@ func Transient(err error) bool {
 		syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED,
 		nats.ErrConnectionClosed, nats.ErrConnectionReconnecting, nats.ErrTimeout, nats.ErrNoResponders,
 		nats.ErrDisconnected, nats.ErrNoServers, nats.ErrStaleConnection,
-		jetstream.ErrNoHeartbeat, jetstream.ErrJetStreamNotEnabled, jetstream.ErrServerShutdown,
+		jetstream.ErrNoHeartbeat, jetstream.ErrJetStreamNotEnabled, jetstream.ErrServerShutdown, jetstream.ErrNoStreamResponse,
 	} {
 		if errors.Is(err, target) {
 			return true
@@ -106,7 +106,7 @@ func Transient(err error) bool {
 	}
 	// pgx reports a connection lost mid-query in words only.
 	msg := err.Error()
-	for _, s := range []string{"conn closed", "connection reset", "broken pipe", "unexpected EOF", "failed to connect", "closed pool", "connection refused"} {
+	for _, s := range []string{"no response from stream", "conn closed", "connection reset", "broken pipe", "unexpected EOF", "failed to connect", "closed pool", "connection refused"} {
 		if strings.Contains(msg, s) {
 			return true
 		}
@@ -115,14 +115,16 @@ func Transient(err error) bool {
 }
 
 // transientSQLState: connection exceptions (08), the server shutting down
-// or restarting (57P0x), too many connections (53300), and the
-// concurrency conflicts a retry resolves (40001 serialization, 40P01
-// deadlock).
+// or restarting (57P0x), a cancelled statement (57014: a timeout, a
+// shutdown), insufficient resources (53: disk full, out of memory, too
+// many connections), system errors (58: I/O), a database that is read-only
+// (25006: a standby during a failover), and the concurrency conflicts a
+// retry resolves (40001 serialization, 40P01 deadlock, 55P03 lock).
 func transientSQLState(code string) bool {
 	switch {
-	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "57P0"):
+	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "57P0"), strings.HasPrefix(code, "53"), strings.HasPrefix(code, "58"):
 		return true
-	case code == "53300", code == "40001", code == "40P01", code == "55P03":
+	case code == "57014", code == "25006", code == "40001", code == "40P01", code == "55P03":
 		return true
 	}
 	return false

@@ -2,6 +2,8 @@ package service_test
 
 import (
 	"context"
+	"crypto/ed25519"
+	"crypto/rand"
 	"testing"
 	"time"
 
@@ -53,14 +55,20 @@ func operatorToken(t *testing.T, dataDir string, kind auth.Kind) string {
 
 // Two processes of one deployment read one clock: an advance made through
 // one is seen by the other within a second. Only an operator may advance
-// it, in either process, with a token signed by the other's key (keys are
-// published on NATS).
+// it, in either process, with a token signed by the other's key (learnt
+// from NATS, its id trusted); a key someone else publishes on NATS signs
+// nothing anyone believes.
 func TestTwoProcessesShareOneClock(t *testing.T) {
 	ns := bustest.Start(t)
 	db := pgtest.NewDBURL(t)
 	dirA, dirB := t.TempDir(), t.TempDir()
 	a := start(t, "", map[string]string{"SINP_DATABASE_URL": db, "SINP_NATS_URL": ns.URL, "SINP_DATA_DIR": dirA, "SINP_CLOCK": "manual:2026-03-01T08:00:00Z"})
-	b := start(t, "", map[string]string{"SINP_DATABASE_URL": db, "SINP_NATS_URL": ns.URL, "SINP_DATA_DIR": dirB})
+	issuer, err := auth.ReadKey(dirA + "/auth/signing.key")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b trusts a's key id, and learns the key itself from the bus.
+	b := start(t, "", map[string]string{"SINP_DATABASE_URL": db, "SINP_NATS_URL": ns.URL, "SINP_DATA_DIR": dirB, "SINP_AUTH_TRUSTED_KEYS": issuer.KeyID})
 	op := operatorToken(t, dirA, auth.Operator)
 	ca, ctxA := clockOf(t, a, op)
 	cb, ctxB := clockOf(t, b, op) // b verifies a's key, learnt from NATS
@@ -87,6 +95,20 @@ func TestTwoProcessesShareOneClock(t *testing.T) {
 	}
 	if _, err := cb.Advance(context.Background(), &adminv1.AdvanceRequest{By: durationpb.New(time.Hour)}); status.Code(err) != codes.Unauthenticated {
 		t.Errorf("advancing the clock without a token: %v", err)
+	}
+	// Anyone on the bus publishes a key of their own and signs an operator token with it.
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	evil := auth.NewSigner(priv)
+	if err := auth.PublishKey(context.Background(), ns.JS, evil, "mallory"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	forged, _, _ := evil.Issue(auth.Principal{Kind: auth.Operator, Subject: "mallory"}, time.Now(), time.Hour)
+	for _, p := range []*child{a, b} {
+		c, ctx := clockOf(t, p, forged)
+		if _, err := c.Advance(ctx, &adminv1.AdvanceRequest{By: durationpb.New(21 * 24 * time.Hour)}); status.Code(err) != codes.Unauthenticated {
+			t.Errorf("a token signed by a key published on the bus but not trusted: %v", err)
+		}
 	}
 }
 

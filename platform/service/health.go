@@ -2,10 +2,15 @@ package service
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	sinpbus "sinp.occitanie.fr/platform/bus"
 )
 
 // health keeps gRPC health and /healthz true: NOT_SERVING while the
@@ -51,6 +56,14 @@ func (h *health) update(ctx context.Context) {
 	if bus {
 		cctx, cancel := context.WithTimeout(ctx, time.Second)
 		_, err := h.p.JS.AccountInfo(cctx)
+		if err == nil {
+			// A bus that lost its store (a new server, a wiped volume) gets
+			// its streams again.
+			if _, serr := h.p.JS.Stream(cctx, sinpbus.StreamEvents); errors.Is(serr, jetstream.ErrStreamNotFound) {
+				h.p.Log.Error("health: the bus has lost the platform's streams; creating them again")
+				err = sinpbus.EnsureStreams(cctx, h.p.JS, h.p.Config.NATS)
+			}
+		}
 		cancel()
 		bus = err == nil
 	}

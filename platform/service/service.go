@@ -54,6 +54,12 @@ type AuthConfig struct {
 	// "-": none; this process only verifies (every service but the issuer
 	// in a deployment of several hosts).
 	KeyFile string `env:"SINP_AUTH_KEY_FILE"`
+	// Public keys of the issuers this process trusts without holding
+	// their private key (PEM files, like the signing.key.pub the issuer
+	// writes beside its key), and key ids whose public key it may learn
+	// from the bus. A key published on NATS that neither names is ignored.
+	PublicKeys  []string `env:"SINP_AUTH_PUBLIC_KEYS"`
+	TrustedKeys []string `env:"SINP_AUTH_TRUSTED_KEYS"`
 }
 
 // OutboxConfig is the relays' hygiene.
@@ -121,7 +127,7 @@ func (p *Process) Consumer(d Definition, name string, subjects []string, h consu
 	return &consumer.Consumer{
 		Name: name, Subjects: subjects, Schema: d.Schema,
 		Pool: p.DB, JS: p.JS, Log: p.Log.With("consumer", name),
-		MaxDeliver: p.Config.NATS.MaxDeliver, AckWait: p.Config.NATS.AckWait, Handle: h,
+		MaxDeliver: p.Config.NATS.MaxDeliver, AckWait: p.Config.NATS.AckWait, Retention: p.Config.Outbox.Retention, Handle: h,
 	}
 }
 

@@ -236,6 +236,14 @@ func (p *Process) openClock(ctx context.Context, opt Options) error {
 func (p *Process) openAuth(ctx context.Context) error {
 	v := auth.NewVerifier()
 	p.Auth = &auth.Authenticator{Verifier: v, Rules: auth.Rules{}}
+	v.Trust(p.Config.Auth.TrustedKeys...)
+	for _, f := range p.Config.Auth.PublicKeys {
+		pub, err := auth.ReadPublicKey(f)
+		if err != nil {
+			return fmt.Errorf("SINP_AUTH_PUBLIC_KEYS: %w", err)
+		}
+		v.AddKey(pub)
+	}
 	path := p.Config.Auth.KeyFile
 	switch path {
 	case "-":

@@ -232,11 +232,15 @@ func (s *Scanner) Fire(ctx context.Context) (int, error) {
 		s.Log = slog.Default()
 	}
 	table := pgx.Identifier{s.Schema, "timer"}.Sanitize()
-	now := s.Clock.Now()
+	var now time.Time
 	var n int
 	var lags []float64
 	var kinds []string
 	err := pg.InTx(ctx, s.Pool, func(tx pgx.Tx) error {
+		var err error
+		if now, err = clock.Reading(ctx, tx, s.Clock); err != nil {
+			return err
+		}
 		rows, err := tx.Query(ctx, `SELECT key, kind, due_at, payload, attempts FROM `+table+
 			` WHERE due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED`, now, s.batch())
 		if err != nil {
@@ -299,11 +303,11 @@ func (s *Scanner) fireOne(ctx context.Context, tx pgx.Tx, t Timer, now time.Time
 		if herr == nil {
 			return true, sp.Commit(ctx)
 		}
+		// A broken connection fails the rollback too, and the batch with it;
+		// otherwise the failure is this timer's own (a bug, its own
+		// deadline): it is tried again later and holds back no other.
 		if err := sp.Rollback(ctx); err != nil {
 			return false, err
-		}
-		if retry.Transient(herr) {
-			return false, herr
 		}
 	}
 	// The timer stays, later: a failing handler never fires early, and

@@ -182,3 +182,43 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+// An accelerated deployment is switched to manual: a process that kept
+// reading its fast clock a moment longer is ahead of the deployment, and
+// stays so (its time never goes back). Its scanner still fires nothing
+// the deployment's clock has not reached.
+func TestAProcessAheadOfTheDeploymentFiresNothingEarly(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := newDB(t)
+	fast, _ := clock.ParseSpec("accelerated:100000")
+	ahead, err := clock.Open(ctx, db, fast, "ahead", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator, err := clock.Open(ctx, db, clock.Spec{}, "operator", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	frozen, err := operator.Set(ctx, time.Time{}, "manual", "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	// 'ahead' has not heard of the change: it reads its fast clock.
+	if read := ahead.Now(); !read.After(frozen.Add(time.Minute)) {
+		t.Fatalf("the stale process reads %v, the deployment %v: the test needs it ahead", read, frozen)
+	}
+	schedule(t, db, Timer{Key: "not-yet", Kind: "k", Due: frozen.Add(time.Second)})
+	s := &Scanner{Pool: db, Schema: "svc", Clock: ahead, Handlers: map[string]Handler{"k": record}}
+	if n, err := s.Fire(ctx); n != 0 || err != nil {
+		t.Fatalf("the process ahead fired %d timers (%v) the deployment's clock has not reached", n, err)
+	}
+	if _, err := operator.Advance(ctx, time.Second, "operator"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Fire(ctx); n != 1 || err != nil {
+		t.Fatalf("at its instant: fired %d (%v)", n, err)
+	}
+}

@@ -53,12 +53,13 @@ const TimerKind = "release"
 func timerKey(reference string) string { return "release:" + reference }
 
 // now is the clock's reading at PostgreSQL's precision, so that an instant
-// stored and read back compares as it did.
+// stored and read back compares as it did: for showing what the rule says.
 func (s *Service) now() time.Time { return s.Clock.Now().Truncate(time.Microsecond) }
 
-func latest(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
+// decidingNow is the instant a decision that records or releases is taken
+// at: bounded by the deployment's clock as tx reads it, so that a process
+// whose clock ran ahead never settles anything early.
+func (s *Service) decidingNow(ctx context.Context, tx pgx.Tx) (time.Time, error) {
+	t, err := clock.Reading(ctx, tx, s.Clock)
+	return t.Truncate(time.Microsecond), err
 }

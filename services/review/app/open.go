@@ -55,7 +55,11 @@ func (s *Service) Open(ctx context.Context, tx pgx.Tx, ev *eventsv1.ExtractionCo
 		}
 	}
 	// An extraction heard of late may have releases due already.
-	_, err = s.settle(ctx, tx, r, latest(s.now(), e))
+	now, err := s.decidingNow(ctx, tx)
+	if err != nil {
+		return err
+	}
+	_, err = s.settle(ctx, tx, r, now)
 	return err
 }
 

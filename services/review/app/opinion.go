@@ -35,7 +35,10 @@ func (s *Service) RecordOpinion(ctx context.Context, cmd Opinion) (r *store.Revi
 		if err != nil {
 			return err
 		}
-		now := s.now()
+		now, err := s.decidingNow(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if cmd.IdempotencyKey != "" {
 			ref, earlier, err := store.OpinionByKey(ctx, tx, cmd.Reviewer, cmd.IdempotencyKey)
 			switch {

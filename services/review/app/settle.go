@@ -27,8 +27,9 @@ func (s *Service) Fire(ctx context.Context, tx pgx.Tx, f timer.Firing) error {
 	if err != nil {
 		return err
 	}
-	// Read after the lock: every opinion recorded before is older than now.
-	now := latest(f.Now.Truncate(time.Microsecond), s.now())
+	// The scanner's reading, bounded by the deployment's clock: an opinion
+	// recorded later than it is ignored, and cannot change what was due.
+	now := f.Now.Truncate(time.Microsecond)
 	if _, err := s.settle(ctx, tx, r, now); err != nil {
 		return err
 	}
