@@ -129,3 +129,28 @@ func TestStoreInitRefusesAStoreItDidNotCreate(t *testing.T) {
 		t.Fatalf("the foreign store now has %d tables", tables)
 	}
 }
+
+// The extractor's API lists the pôles through v_extract_pole, in the
+// platform's order.
+func TestPoleViewListsThePolesInOrder(t *testing.T) {
+	db := pgtest.NewDB(t, observations.Migrations)
+	rows, err := db.Query(context.Background(), `SELECT code FROM oc_dat.v_extract_pole ORDER BY sort_order`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var code string
+		if err := rows.Scan(&code); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, code)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"flore", "invertebres", "mammiferes", "reptiles_amphibiens", "oiseaux", "poissons"}
+	if strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Fatalf("v_extract_pole lists %v, want %v", got, want)
+	}
+}

@@ -4,6 +4,8 @@
 // observations into F1 and F2 archives (package extraction), stage them
 // and announce ExtractionStarted, ExtractionProgress, PartitionExtracted,
 // ArchiveStaged, ExtractionCompleted or ExtractionFailed through the outbox.
+// It serves sinp.extractor.v1.ExtractorService (package api): estimates,
+// scope checks and the store's territory.
 package extractor
 
 import (
@@ -23,6 +25,8 @@ import (
 	"sinp.occitanie.fr/platform/pg"
 	"sinp.occitanie.fr/platform/service"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
+	extractorv1 "sinp.occitanie.fr/proto/gen/go/sinp/extractor/v1"
+	"sinp.occitanie.fr/services/extractor/api"
 	"sinp.occitanie.fr/services/extractor/extraction"
 	"sinp.occitanie.fr/sevenz"
 )
@@ -44,12 +48,17 @@ const ConsumerName = "extractor-requests"
 
 // Definition describes the service to a sinp process.
 func Definition() service.Definition {
-	d := service.Definition{Name: Name, Schema: Name, Migrations: []pg.Migrations{Migrations}}
+	d := service.Definition{
+		Name: Name, Schema: Name, Migrations: []pg.Migrations{Migrations},
+		GRPCServices: []string{extractorv1.ExtractorService_ServiceDesc.ServiceName},
+		Access:       api.Access,
+	}
 	d.Setup = func(ctx context.Context, p *service.Process) (service.Runner, error) {
 		w, err := newWorker(p, d)
 		if err != nil {
 			return nil, err
 		}
+		extractorv1.RegisterExtractorServiceServer(p.GRPC, api.NewServer(p.DB, p.Log.With("service", Name)))
 		c := p.Consumer(d, ConsumerName, []string{bus.SubjectRequestInstructed}, func(ctx context.Context, tx pgx.Tx, dl consumer.Delivery) error {
 			ev, ok := dl.Event.(*eventsv1.RequestInstructed)
 			if !ok {

@@ -16,16 +16,23 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"sinp.occitanie.fr/observations/storetest"
+	"sinp.occitanie.fr/platform/auth"
 	"sinp.occitanie.fr/platform/bus"
 	"sinp.occitanie.fr/platform/bustest"
 	"sinp.occitanie.fr/platform/config"
 	"sinp.occitanie.fr/platform/service"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
+	extractorv1 "sinp.occitanie.fr/proto/gen/go/sinp/extractor/v1"
 	"sinp.occitanie.fr/services/extractor/extraction"
-	"sinp.occitanie.fr/observations/storetest"
 )
 
 const box = "POLYGON((555000 6260000,595000 6260000,595000 6300000,555000 6300000,555000 6260000))"
@@ -98,6 +105,8 @@ func count[T bus.Event](events []bus.Event) int {
 type harness struct {
 	env map[string]string
 	ns  *bustest.Server
+	// grpc is where the running service listens.
+	grpc string
 }
 
 func newHarness(t *testing.T) *harness {
@@ -125,7 +134,7 @@ func (h *harness) up(t *testing.T) (stop func()) {
 	ready := make(chan struct{})
 	go func() {
 		done <- service.Up(ctx, config.Map(h.env), []service.Definition{Definition()}, testLogger(),
-			service.Options{Ready: func(*service.Process, service.Addrs) { close(ready) }})
+			service.Options{Ready: func(_ *service.Process, a service.Addrs) { h.grpc = a.GRPC; close(ready) }})
 	}()
 	select {
 	case <-ready:
@@ -347,4 +356,45 @@ func testLogger() *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}
 	return slog.New(slog.DiscardHandler)
+}
+
+// The running service serves its API, declared healthy under its gRPC
+// name, behind the platform's authentication.
+func TestServesItsAPI(t *testing.T) {
+	h := newHarness(t)
+	stop := h.up(t)
+	defer stop()
+	signer, err := auth.ReadKey(filepath.Join(h.env["SINP_DATA_DIR"], "auth", "signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := grpc.NewClient(h.grpc, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	as := func(p auth.Principal) context.Context {
+		tok, _, err := signer.Issue(p, time.Now(), time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return auth.WithToken(context.Background(), tok)
+	}
+	health, err := healthpb.NewHealthClient(conn).Check(context.Background(),
+		&healthpb.HealthCheckRequest{Service: extractorv1.ExtractorService_ServiceDesc.ServiceName})
+	if err != nil || health.Status != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health of the API: %v %v", health, err)
+	}
+	c := extractorv1.NewExtractorServiceClient(conn)
+	est, err := c.EstimateExtraction(as(auth.Principal{Kind: auth.Administrator, Subject: "dreal"}), &extractorv1.EstimateExtractionRequest{
+		Perimeter: &eventsv1.Perimeter{Wkt: box}, F2Entitled: true, Options: &eventsv1.ExtractionOptions{SplitByGeometryType: true}})
+	if err != nil || est.RowsSelected == 0 || est.RowsF2 == 0 || len(est.Partitions) == 0 {
+		t.Errorf("estimate: %v %v", est, err)
+	}
+	if _, err := c.GetTerritory(as(auth.Principal{Kind: auth.Requester, Subject: "acc-1"}), &extractorv1.GetTerritoryRequest{}); err != nil {
+		t.Errorf("territory for a requester: %v", err)
+	}
+	if _, err := c.CheckScope(as(auth.Principal{Kind: auth.Requester, Subject: "acc-1"}), &extractorv1.CheckScopeRequest{}); status.Code(err) != codes.PermissionDenied {
+		t.Errorf("a requester checking a scope: %v", err)
+	}
 }

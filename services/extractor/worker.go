@@ -224,14 +224,14 @@ func completionEvents(meta *eventsv1.Meta, ru *run, spec extraction.Spec, res *e
 	}
 	for _, d := range res.Deliverables {
 		for _, p := range d.Partitions {
-			part := &eventsv1.Partition{Key: partitionKey(p.Key), FileName: p.Name, Rows: p.Rows, Bytes: p.Bytes}
+			part := &eventsv1.Partition{Key: p.Key.Message(), FileName: p.Name, Rows: p.Rows, Bytes: p.Bytes}
 			events = append(events, &eventsv1.PartitionExtracted{Meta: meta, Reference: ru.Reference, RunId: ru.ID, Partition: part})
 			done.Partitions = append(done.Partitions, part)
 		}
 	}
 	for _, d := range res.Deliverables {
 		del := &eventsv1.Deliverable{
-			DeliverableId: d.ID, Kind: fileKind(d.Key.File), Pole: d.Key.Pole, ArchiveName: d.ArchiveName,
+			DeliverableId: d.ID, Kind: extraction.FileKind(d.Key.File), Pole: d.Key.Pole, ArchiveName: d.ArchiveName,
 			StagedPath: StagedPath(spec.Reference, d.ArchiveName), Sha256: d.SHA256, Bytes: d.Bytes, Rows: d.Rows, Encrypted: d.Encrypted,
 			Datasets: d.Datasets,
 		}
@@ -239,26 +239,4 @@ func completionEvents(meta *eventsv1.Meta, ru *run, spec extraction.Spec, res *e
 		done.Deliverables = append(done.Deliverables, del)
 	}
 	return append(events, done)
-}
-
-func fileKind(f string) eventsv1.FileKind {
-	if f == extraction.F2 {
-		return eventsv1.FileKind_FILE_KIND_F2
-	}
-	return eventsv1.FileKind_FILE_KIND_F1
-}
-
-func partitionKey(k extraction.Key) *eventsv1.PartitionKey {
-	g := eventsv1.GeometryType_GEOMETRY_TYPE_UNSPECIFIED
-	switch k.Geometry {
-	case extraction.Points:
-		g = eventsv1.GeometryType_GEOMETRY_TYPE_POINTS
-	case extraction.Lines:
-		g = eventsv1.GeometryType_GEOMETRY_TYPE_LIGNES
-	case extraction.Polygons:
-		g = eventsv1.GeometryType_GEOMETRY_TYPE_POLYGONES
-	case extraction.ObjGeograph:
-		g = eventsv1.GeometryType_GEOMETRY_TYPE_OBJ_GEOGRAPH
-	}
-	return &eventsv1.PartitionKey{Kind: fileKind(k.File), Pole: k.Pole, GeometryType: g}
 }

@@ -5,6 +5,9 @@ const (
 	KindCommune     = "commune"
 	KindMaille10    = "maille10"
 	KindDepartement = "departement"
+	// KindEspaceNaturel is a natural area (ZNIEFF, Natura 2000, reserve):
+	// it selects observations but never blurs them.
+	KindEspaceNaturel = "espace_naturel"
 )
 
 // AreaRef names a geographic object.

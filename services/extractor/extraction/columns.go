@@ -28,6 +28,9 @@ type layout struct {
 	// routing is how many leading fields placing a row and counting its
 	// codes needs; rows written as they are need no more to be split.
 	routing int
+	// placing are the exported fields the router reads to place a row
+	// (router.parse, router.containment), besides the routing columns.
+	placing []int
 }
 
 func newLayout() (*layout, error) {
@@ -65,6 +68,7 @@ func newLayout() (*layout, error) {
 	for _, i := range l.coded {
 		l.routing = max(l.routing, i+1)
 	}
+	l.placing = []int{l.sensi, l.dsPub, l.nivPrecis, l.communes, l.mailles, l.depts}
 	return l, nil
 }
 
@@ -88,9 +92,30 @@ func (l *layout) csvt() []byte {
 
 // selectList is the COPY select list: routing columns, then each exported
 // column formatted as the CSV wants it.
-func (l *layout) selectList(alias string) string {
+func (l *layout) selectList(alias string) string { return l.list(alias, nil) }
+
+// placingList is the select list of an estimate: the same fields, but
+// NULL for every one the router does not read to place a row. PostgreSQL
+// then formats no geometry or date and the planner drops the view's joins
+// of taxa, datasets and statuses: a third of a run's reading time for
+// rows that are only counted. The rows are the same: only the projection
+// changes.
+func (l *layout) placingList(alias string) string {
+	read := map[int]bool{}
+	for _, i := range l.placing {
+		read[i] = true
+	}
+	return l.list(alias, read)
+}
+
+// list is selectList with the fields outside only (when not nil) NULL.
+func (l *layout) list(alias string, only map[int]bool) string {
 	cols := []string{alias + ".pole", alias + ".type_geometrie"}
-	for _, c := range l.exported {
+	for i, c := range l.exported {
+		if only != nil && !only[routingFields+i] {
+			cols = append(cols, "NULL")
+			continue
+		}
 		col := alias + "." + c.View
 		switch c.Type {
 		case source.StringList:

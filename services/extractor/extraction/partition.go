@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"sinp.occitanie.fr/observations/source"
+	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 )
 
 // File kinds.
@@ -33,6 +34,30 @@ func (k Key) Name() string {
 		return fmt.Sprintf("%s_%s.csv", k.File, k.Pole)
 	}
 	return fmt.Sprintf("%s_%s_%s.csv", k.File, k.Pole, k.Geometry)
+}
+
+// Message is the key as events and the API carry it.
+func (k Key) Message() *eventsv1.PartitionKey {
+	g := eventsv1.GeometryType_GEOMETRY_TYPE_UNSPECIFIED
+	switch k.Geometry {
+	case Points:
+		g = eventsv1.GeometryType_GEOMETRY_TYPE_POINTS
+	case Lines:
+		g = eventsv1.GeometryType_GEOMETRY_TYPE_LIGNES
+	case Polygons:
+		g = eventsv1.GeometryType_GEOMETRY_TYPE_POLYGONES
+	case ObjGeograph:
+		g = eventsv1.GeometryType_GEOMETRY_TYPE_OBJ_GEOGRAPH
+	}
+	return &eventsv1.PartitionKey{Kind: FileKind(k.File), Pole: k.Pole, GeometryType: g}
+}
+
+// FileKind is F1 or F2 as events and the API carry it.
+func FileKind(file string) eventsv1.FileKind {
+	if file == F2 {
+		return eventsv1.FileKind_FILE_KIND_F2
+	}
+	return eventsv1.FileKind_FILE_KIND_F1
 }
 
 // Deliverable is the archive a partition belongs to: the F1 archive, or the

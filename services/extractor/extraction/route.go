@@ -8,15 +8,19 @@ import (
 )
 
 // router places each record in its partitions: the F1 partition as it is
-// or blurred, the F2 partition of its pôle, or nowhere.
+// or blurred, the F2 partition of its pôle, or nowhere. A run and an
+// estimate share it; only their sink differs.
 type router struct {
 	ctx   context.Context
 	spec  Spec
 	l     *layout
 	areas *areas
-	out   *outputs
-	// sensitive holds the sensitive rows until the selection is read.
+	out   sink
+	// sensitive holds the sensitive rows until the selection is read; nil
+	// places them as they come (an estimate: order changes no count).
 	sensitive *deferred
+	// sensitivePoles are the pôles of the sensitive rows met.
+	sensitivePoles map[string]struct{}
 	// placed counts the rows written or withheld, for progress.
 	placed atomic.Int64
 	fields [][]byte
@@ -27,6 +31,18 @@ type router struct {
 	first  bool              // the first record has been checked whole
 
 	counts Counts
+}
+
+// sink is where the router puts rows: the archives of a run (outputs) or
+// the tally of an estimate.
+type sink interface {
+	// write appends one row to partition k; see outputs.write.
+	write(k Key, body []byte, fields [][]byte, edits []edit) error
+}
+
+func newRouter(ctx context.Context, spec Spec, l *layout, a *areas, out sink, sensitive *deferred) *router {
+	return &router{ctx: ctx, spec: spec, l: l, areas: a, out: out, sensitive: sensitive,
+		poles: map[string]string{}, sensitivePoles: map[string]struct{}{}}
 }
 
 // Counts are what a run did with the rows it read.
@@ -76,6 +92,9 @@ func (r *router) route(rec []byte) error {
 		r.placed.Add(1)
 		return nil
 	}
+	if _, ok := r.sensitivePoles[pole]; !ok {
+		r.sensitivePoles[pole] = struct{}{}
+	}
 	// Sensitive rows are written once the selection is read, grouped by
 	// the object their level blurs them to (level 4, and rows no single
 	// object blurs, by pôle only). Those that go nowhere are counted now.
@@ -85,6 +104,9 @@ func (r *router) route(rec []byte) error {
 		r.counts.Withheld++
 		r.placed.Add(1)
 		return nil
+	}
+	if r.sensitive == nil {
+		return r.placeSensitive(rec)
 	}
 	return r.sensitive.add(rec, blurGroup{pole: pole, obj: ref})
 }
@@ -103,36 +125,44 @@ func (r *router) parse(rec []byte) (pole, viewType string, place Placement) {
 	return pole, viewType, Place(levelOf(f[r.l.sensi], f[r.l.dsPub], f[r.l.nivPrecis]), r.spec.F2Entitled)
 }
 
-// writeDeferred writes the sensitive rows: blurred to F1, as they are to
-// the F2 of their pôle.
+// writeDeferred writes the sensitive rows held back, grouped.
 func (r *router) writeDeferred() error {
+	if r.sensitive == nil {
+		return nil
+	}
 	return r.sensitive.each(func(rec []byte) error {
 		if err := r.ctx.Err(); err != nil {
 			return err // a region's take seconds: stop when asked
 		}
-		pole, viewType, place := r.parse(rec)
-		inAny := false
-		if place.F1 {
-			var err error
-			if inAny, err = r.writeBlurred(rec, pole, viewType, viewType == ObjGeograph, place); err != nil {
-				return err
-			}
-		} else {
-			r.counts.WithheldF1++
-		}
-		if place.F2 {
-			if err := r.writeAsIs(r.key(F2, pole, viewType), rec, viewType); err != nil {
-				return err
-			}
-			r.counts.F2++
-			inAny = true
-		}
-		if !inAny {
-			r.counts.Withheld++
-		}
-		r.placed.Add(1)
-		return nil
+		return r.placeSensitive(rec)
 	})
+}
+
+// placeSensitive writes a sensitive row: blurred to F1, as it is to the
+// F2 of its pôle.
+func (r *router) placeSensitive(rec []byte) error {
+	pole, viewType, place := r.parse(rec)
+	inAny := false
+	if place.F1 {
+		var err error
+		if inAny, err = r.writeBlurred(rec, pole, viewType, viewType == ObjGeograph, place); err != nil {
+			return err
+		}
+	} else {
+		r.counts.WithheldF1++
+	}
+	if place.F2 {
+		if err := r.writeAsIs(r.key(F2, pole, viewType), rec, viewType); err != nil {
+			return err
+		}
+		r.counts.F2++
+		inAny = true
+	}
+	if !inAny {
+		r.counts.Withheld++
+	}
+	r.placed.Add(1)
+	return nil
 }
 
 // writeAsIs writes a row unblurred; r.fields holds its routing fields.

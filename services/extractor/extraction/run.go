@@ -92,19 +92,11 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if err != nil {
 		return nil, err
 	}
-	conn, done, err := dedicated(ctx, opt.DB)
+	rd, err := openSelection(ctx, opt.DB, spec, l.selectList("s"))
 	if err != nil {
 		return nil, err
 	}
-	defer done()
-	sel, err := prepareSelection(ctx, conn, spec, l)
-	if err != nil {
-		return nil, err
-	}
-	est, err := estimate(ctx, conn, sel.query)
-	if err != nil {
-		return nil, err
-	}
+	defer rd.close()
 
 	out := newOutputs(spec, l, dir, opt.Pack)
 	ok := false
@@ -119,33 +111,70 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	}
 	sensitive := newDeferred(dir)
 	defer sensitive.close()
-	r := &router{ctx: ctx, spec: spec, l: l, areas: newAreas(opt.DB), out: out, sensitive: sensitive, poles: map[string]string{}}
-	stopProgress := startProgress(opt, &r.placed, est)
-	defer stopProgress()
-	rec := &records{handle: r.route}
-	_, err = conn.PgConn().CopyTo(ctx, rec, copySQL(sel.query))
-	if err == nil {
-		err = rec.flush()
-	}
-	done()
-	if err != nil {
-		return nil, fmt.Errorf("extraction: reading the selection: %w", err)
-	}
-	if err := r.writeDeferred(); err != nil {
+	r := newRouter(ctx, spec, l, newAreas(opt.DB), out, sensitive)
+	if err := rd.read(ctx, opt, r); err != nil {
 		return nil, err
 	}
 	sensitive.close()
-	stopProgress()
 
-	res, err := finish(ctx, opt, spec, l, out, sel.perimeter)
+	res, err := finish(ctx, opt, spec, l, out, rd.sel.perimeter)
 	if err != nil {
 		return nil, err
 	}
 	ok = true
 	res.Counts = r.counts
-	res.Estimated = est
+	res.Estimated = rd.est
 	res.Elapsed = time.Since(start)
 	return res, nil
+}
+
+// reading is the selection of one run or estimate, prepared on a
+// connection of its own and ready to be read once.
+type reading struct {
+	conn  *pgx.Conn
+	close func()
+	sel   *selection
+	est   int64 // the planner's row estimate, for progress
+}
+
+func openSelection(ctx context.Context, db *pgxpool.Pool, spec Spec, list string) (*reading, error) {
+	conn, done, err := dedicated(ctx, db)
+	if err != nil {
+		return nil, err
+	}
+	sel, err := prepareSelection(ctx, conn, spec, list)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	est, err := estimate(ctx, conn, sel.query)
+	if err != nil {
+		done()
+		return nil, err
+	}
+	return &reading{conn: conn, close: done, sel: sel, est: est}, nil
+}
+
+// read streams the selection through the router in one pass, releases
+// the connection, then has the router write the sensitive rows it held
+// back. Progress is reported meanwhile.
+func (rd *reading) read(ctx context.Context, opt Options, r *router) error {
+	stopProgress := startProgress(opt, &r.placed, rd.est)
+	defer stopProgress()
+	rec := &records{handle: r.route}
+	_, err := rd.conn.PgConn().CopyTo(ctx, rec, copySQL(rd.sel.query))
+	if err == nil {
+		err = rec.flush()
+	}
+	rd.close()
+	if err != nil {
+		return fmt.Errorf("extraction: reading the selection: %w", err)
+	}
+	if err := r.writeDeferred(); err != nil {
+		return err
+	}
+	stopProgress()
+	return nil
 }
 
 // dedicated opens a connection for this run alone, outside the pool: a

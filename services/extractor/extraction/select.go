@@ -39,8 +39,9 @@ type selection struct {
 	perimeter string // for the readme
 }
 
-// prepareSelection sets the session up and builds the query.
-func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout) (*selection, error) {
+// prepareSelection sets the session up and builds the query, selecting
+// list (layout.selectList for a run, layout.placingList for an estimate).
+func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list string) (*selection, error) {
 	for _, s := range sessionSettings {
 		if _, err := conn.Exec(ctx, s); err != nil {
 			return nil, fmt.Errorf("extraction: %s: %w", s, err)
@@ -56,13 +57,17 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 			spec.PerimeterWKT).Scan(&valid, &reason)
 		if err != nil {
 			// Only the requester's WKT can make this statement fail.
-			if _, isPG := errors.AsType[*pgconn.PgError](err); isPG {
-				return nil, fmt.Errorf("%w: perimeter: %w", ErrBadRequest, err)
+			if pe, isPG := errors.AsType[*pgconn.PgError](err); isPG {
+				problem := pe.Message
+				if pe.Hint != "" {
+					problem += " (" + pe.Hint + ")"
+				}
+				return nil, fmt.Errorf("%w: %w", ErrBadRequest, fieldError("perimeter.wkt", "%s", problem))
 			}
 			return nil, fmt.Errorf("extraction: perimeter: %w", err)
 		}
 		if !valid {
-			return nil, fmt.Errorf("%w: perimeter: invalid geometry: %s", ErrBadRequest, reason)
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, fieldError("perimeter.wkt", "invalid geometry: %s", reason))
 		}
 		if _, err := conn.Exec(ctx, `CREATE TEMP TABLE extract_perimeter AS SELECT ST_GeomFromText($1, 2154) AS geom`, spec.PerimeterWKT); err != nil {
 			return nil, fmt.Errorf("extraction: perimeter: %w", err)
@@ -77,13 +82,17 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 			JOIN unnest($1::text[], $2::text[]) AS w(kind, code) ON w.kind = a.kind AND w.code = a.code`, kinds, codes); err != nil {
 			return nil, fmt.Errorf("extraction: perimeter from areas: %w", err)
 		}
-		var found int
-		if err := conn.QueryRow(ctx, `SELECT count(*) FROM oc_dat.v_extract_area a
-			JOIN unnest($1::text[], $2::text[]) AS w(kind, code) ON w.kind = a.kind AND w.code = a.code`, kinds, codes).Scan(&found); err != nil {
-			return nil, err
+		unknown, err := UnknownAreas(ctx, conn, spec.Areas)
+		if err != nil {
+			return nil, fmt.Errorf("extraction: perimeter from areas: %w", err)
 		}
-		if found != len(spec.Areas) {
-			return nil, fmt.Errorf("%w: perimeter: %d of the %d areas listed are unknown to the store", ErrBadRequest, len(spec.Areas)-found, len(spec.Areas))
+		if len(unknown) > 0 {
+			errs := make([]error, len(unknown))
+			for j, i := range unknown {
+				a := spec.Areas[i]
+				errs[j] = fieldError(fmt.Sprintf("perimeter.areas[%d].code", i), "%s %s is unknown to the store", a.Kind, a.Code)
+			}
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, errors.Join(errs...))
 		}
 	}
 	// The objects that reach inside the perimeter select the observations
@@ -120,7 +129,6 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 	}
 
 	filters := filterSQL(spec)
-	list := l.selectList("s")
 	// The perimeter goes into the query as a constant: the planner then
 	// estimates from the column statistics how much of the store it covers
 	// (a join with the temporary table left it guessing 92 rows for the
@@ -156,6 +164,27 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, l *layout)
 	return &selection{query: query, perimeter: summary}, nil
 }
 
+// Querier reads the store: a pool, a connection or a transaction.
+type Querier interface {
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// UnknownAreas are the indexes of the areas oc_dat.v_extract_area does not
+// list: those an extraction refuses.
+func UnknownAreas(ctx context.Context, q Querier, areas []AreaRef) ([]int, error) {
+	kinds, codes := make([]string, len(areas)), make([]string, len(areas))
+	for i, a := range areas {
+		kinds[i], codes[i] = a.Kind, a.Code
+	}
+	rows, err := q.Query(ctx, `SELECT w.i - 1 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(kind, code, i)
+		WHERE NOT EXISTS (SELECT 1 FROM oc_dat.v_extract_area a WHERE a.kind = w.kind AND a.code = w.code)
+		ORDER BY w.i`, kinds, codes)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[int])
+}
+
 // quoteLiteral is s as an SQL string literal (standard_conforming_strings
 // is on in the extraction's sessions).
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
@@ -163,7 +192,7 @@ func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''
 // attachedKinds are the kinds of geographic object an observation without
 // geometry may be attached to, with the view's column of its codes.
 var attachedKinds = []struct{ kind, col string }{
-	{KindCommune, "communes"}, {KindMaille10, "mailles10"}, {KindDepartement, "departements"}, {"espace_naturel", "espaces_naturels"},
+	{KindCommune, "communes"}, {KindMaille10, "mailles10"}, {KindDepartement, "departements"}, {KindEspaceNaturel, "espaces_naturels"},
 }
 
 // hashedAbove is the number of hit objects of a kind above which attached

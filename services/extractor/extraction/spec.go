@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
@@ -51,67 +53,112 @@ var (
 
 // SpecFromEvent reads the spec out of a RequestInstructed event.
 func SpecFromEvent(ev *eventsv1.RequestInstructed) (Spec, error) {
-	s := Spec{
-		Reference:       ev.GetReference(),
-		PerimeterWKT:    ev.GetPerimeter().GetWkt(),
-		Poles:           ev.GetScope().GetPoles(),
-		CdRefs:          ev.GetScope().GetCdRefs(),
-		From:            ev.GetPeriod().GetFrom(),
-		To:              ev.GetPeriod().GetTo(),
-		Buffer:          ev.GetOptions().GetBufferByPrecision(),
-		SplitByGeometry: ev.GetOptions().GetSplitByGeometryType(),
-		F2Entitled:      ev.GetF2Entitled(),
-		Requester:       ev.GetRequester().GetStructureName(),
-		Purpose:         ev.GetPurpose(),
-		Stamp:           ev.GetMeta().GetOccurredAt().AsTime(),
-	}
-	if ev.GetOptions().GetAttachedGeometry() == eventsv1.AttachedGeometry_ATTACHED_GEOMETRY_MOST_PRECISE {
-		s.Attached = AttachedMostPrecise
-	}
-	for _, a := range ev.GetPerimeter().GetAreas() {
-		s.Areas = append(s.Areas, AreaRef{Kind: a.GetKind(), Code: a.GetCode()})
-	}
+	s := SpecFrom(ev.GetPerimeter(), ev.GetScope(), ev.GetPeriod(), ev.GetOptions())
+	s.Reference = ev.GetReference()
+	s.Requester = ev.GetRequester().GetStructureName()
+	s.Purpose = ev.GetPurpose()
+	s.Stamp = ev.GetMeta().GetOccurredAt().AsTime()
 	// Only adherents receive F2, whatever the event says.
-	if ev.GetRequester().GetMembership() != eventsv1.Membership_MEMBERSHIP_ADHERENT {
-		s.F2Entitled = false
-	}
+	s.F2Entitled = ev.GetF2Entitled() && ev.GetRequester().GetMembership() == eventsv1.Membership_MEMBERSHIP_ADHERENT
 	return s, s.Validate()
 }
 
-// Validate checks the spec; errors name the field.
+// SpecFrom reads what to select and how to write it out of the messages a
+// request carries (RequestInstructed, EstimateExtractionRequest). The
+// caller sets the reference, the stamp and the entitlement, and validates.
+func SpecFrom(p *eventsv1.Perimeter, scope *eventsv1.TaxonomicScope, period *eventsv1.Period, o *eventsv1.ExtractionOptions) Spec {
+	s := Spec{
+		PerimeterWKT:    p.GetWkt(),
+		Poles:           scope.GetPoles(),
+		CdRefs:          scope.GetCdRefs(),
+		From:            period.GetFrom(),
+		To:              period.GetTo(),
+		Buffer:          o.GetBufferByPrecision(),
+		SplitByGeometry: o.GetSplitByGeometryType(),
+	}
+	if o.GetAttachedGeometry() == eventsv1.AttachedGeometry_ATTACHED_GEOMETRY_MOST_PRECISE {
+		s.Attached = AttachedMostPrecise
+	}
+	for _, a := range p.GetAreas() {
+		s.Areas = append(s.Areas, AreaRef{Kind: a.GetKind(), Code: a.GetCode()})
+	}
+	return s
+}
+
+// FieldError is a fault of one field of a request, named as the request's
+// messages name it (perimeter.wkt, perimeter.areas[2].code, period.from),
+// so that the API can point at the field and ExtractionFailed says which.
+type FieldError struct {
+	Field   string
+	Problem string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Problem }
+
+func fieldError(field, format string, args ...any) *FieldError {
+	return &FieldError{Field: field, Problem: fmt.Sprintf(format, args...)}
+}
+
+// FieldErrors are the field errors err carries, wrapped or joined.
+func FieldErrors(err error) []*FieldError {
+	switch e := err.(type) {
+	case nil:
+		return nil
+	case *FieldError:
+		return []*FieldError{e}
+	case interface{ Unwrap() []error }:
+		var out []*FieldError
+		for _, c := range e.Unwrap() {
+			out = append(out, FieldErrors(c)...)
+		}
+		return out
+	case interface{ Unwrap() error }:
+		return FieldErrors(e.Unwrap())
+	}
+	return nil
+}
+
+// AreaKinds are the kinds of geographic object a perimeter may list.
+var AreaKinds = []string{KindCommune, KindMaille10, KindDepartement, KindEspaceNaturel}
+
+// ValidCode reports whether s may be a pôle or area code: the extraction
+// inlines codes in its SQL, so it takes no other characters.
+func ValidCode(s string) bool { return codeRe.MatchString(s) }
+
+// Validate checks the spec; errors are FieldErrors.
 func (s Spec) Validate() error {
 	var errs []error
 	if !referenceRe.MatchString(s.Reference) {
-		errs = append(errs, fmt.Errorf("reference %q: letters, digits, - and _ only, 1 to 64", s.Reference))
+		errs = append(errs, fieldError("reference", "%q: letters, digits, - and _ only, 1 to 64", s.Reference))
 	}
 	if s.PerimeterWKT == "" && len(s.Areas) == 0 {
-		errs = append(errs, errors.New("perimeter: neither a geometry nor areas"))
+		errs = append(errs, fieldError("perimeter", "neither a geometry nor areas"))
 	}
-	for _, a := range s.Areas {
-		switch a.Kind {
-		case KindCommune, KindMaille10, KindDepartement, "espace_naturel":
-		default:
-			errs = append(errs, fmt.Errorf("perimeter.areas: unknown kind %q", a.Kind))
+	for i, a := range s.Areas {
+		if !slices.Contains(AreaKinds, a.Kind) {
+			errs = append(errs, fieldError(fmt.Sprintf("perimeter.areas[%d].kind", i), "unknown kind %q (want %s)", a.Kind, strings.Join(AreaKinds, ", ")))
 		}
-		if !codeRe.MatchString(a.Code) {
-			errs = append(errs, fmt.Errorf("perimeter.areas: bad code %q", a.Code))
+		if !ValidCode(a.Code) {
+			errs = append(errs, fieldError(fmt.Sprintf("perimeter.areas[%d].code", i), "bad code %q", a.Code))
 		}
 	}
-	for _, p := range s.Poles {
-		if !codeRe.MatchString(p) {
-			errs = append(errs, fmt.Errorf("scope.poles: bad pôle code %q", p))
+	for i, p := range s.Poles {
+		if !ValidCode(p) {
+			errs = append(errs, fieldError(fmt.Sprintf("scope.poles[%d]", i), "bad pôle code %q", p))
 		}
 	}
+	dates := true
 	for _, d := range []struct{ name, v string }{{"period.from", s.From}, {"period.to", s.To}} {
 		if d.v == "" {
 			continue
 		}
 		if _, err := time.Parse(time.DateOnly, d.v); err != nil || !dateRe.MatchString(d.v) {
-			errs = append(errs, fmt.Errorf("%s %q: want YYYY-MM-DD", d.name, d.v))
+			errs = append(errs, fieldError(d.name, "%q: want YYYY-MM-DD", d.v))
+			dates = false
 		}
 	}
-	if s.From != "" && s.To != "" && s.From > s.To {
-		errs = append(errs, fmt.Errorf("period: from %s is after to %s", s.From, s.To))
+	if dates && s.From != "" && s.To != "" && s.From > s.To {
+		errs = append(errs, fieldError("period", "from %s is after to %s", s.From, s.To))
 	}
 	return errors.Join(errs...)
 }
