@@ -48,6 +48,7 @@ func commands() []*cli.Command {
 	cmds = append(cmds, observations.Commands()...)
 	cmds = append(cmds, extractor.Commands()...)
 	cmds = append(cmds, review.Commands()...)
+	cmds = append(cmds, intake.Commands()...)
 	return cmds
 }
 

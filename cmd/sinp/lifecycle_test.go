@@ -27,19 +27,20 @@ import (
 // server of the test, and `sinp up --services extractor,review` as a real
 // process the test can kill and start again.
 type lifecycle struct {
-	t    *testing.T
-	ns   *bustest.Server
-	env  []string
-	addr string
-	proc *exec.Cmd
-	logs *syncBuffer
+	t        *testing.T
+	services string
+	ns       *bustest.Server
+	env      []string
+	addr     string
+	proc     *exec.Cmd
+	logs     *syncBuffer
 }
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
 func newLifecycle(t *testing.T) *lifecycle {
 	ns := bustest.Start(t)
-	l := &lifecycle{t: t, ns: ns, addr: freeAddr(t)}
+	l := &lifecycle{t: t, ns: ns, addr: freeAddr(t), services: "extractor,review"}
 	l.env = []string{"SINP_DATABASE_URL=" + storetest.URL(t), "SINP_NATS_URL=" + ns.URL, "SINP_DATA_DIR=" + t.TempDir(),
 		"SINP_CLOCK=manual:" + t0.Format(time.RFC3339), "SINP_GRPC_ADDR=" + l.addr, "SINP_HTTP_ADDR=" + freeAddr(t),
 		"SINP_NATS_ACK_WAIT=5s", "SINP_EXTRACT_LEASE=2s"}
@@ -59,7 +60,7 @@ func newLifecycle(t *testing.T) *lifecycle {
 func (l *lifecycle) start(extra ...string) {
 	l.t.Helper()
 	l.logs = &syncBuffer{}
-	l.proc = sinpCmd(append(l.env, extra...), "up", "--services", "extractor,review")
+	l.proc = sinpCmd(append(l.env, extra...), "up", "--services", l.services)
 	l.proc.Stdout, l.proc.Stderr = l.logs, l.logs
 	if err := l.proc.Start(); err != nil {
 		l.t.Fatal(err)

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"syscall"
 	"testing"
 
 	"sinp.occitanie.fr/platform/cli"
+	"sinp.occitanie.fr/platform/outbox"
 	"sinp.occitanie.fr/services/review"
 )
 
@@ -23,6 +25,17 @@ func TestMain(m *testing.M) {
 			review.TestHooks.BeforeSettleCommit = func(string) {
 				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				select {}
+			}
+		}
+		if schema := os.Getenv("SINP_TEST_KILL_AFTER_PUBLISH"); schema != "" {
+			// Dies after JetStream acknowledged an event of this subject,
+			// before the outbox row is marked published.
+			subject := os.Getenv("SINP_TEST_KILL_SUBJECT")
+			outbox.TestHooks.AfterPublish = func(s string, subjects []string) {
+				if s == schema && slices.Contains(subjects, subject) {
+					_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+					select {}
+				}
 			}
 		}
 		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

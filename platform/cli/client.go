@@ -109,34 +109,34 @@ func (e *Env) UserContext(ctx context.Context) (context.Context, error) {
 	return auth.WithToken(ctx, tok), nil
 }
 
-// OperatorContext returns ctx carrying an operator's token: SINP_TOKEN or
-// the saved one when set, else a five-minute token signed with the
-// deployment's key, for an operator on a machine that holds it.
+// OperatorContext returns ctx carrying an operator's token: SINP_TOKEN
+// when set; else a five-minute token signed with the deployment's key, for
+// an operator on a machine that holds it; else the token `sinp login`
+// saved (an operator's account).
 func (e *Env) OperatorContext(ctx context.Context) (context.Context, error) {
-	tok, err := e.SavedToken()
-	if err != nil {
-		return ctx, err
-	}
-	if tok != "" {
-		return auth.WithToken(ctx, tok), nil
-	}
 	c, err := e.clientConfig()
 	if err != nil {
 		return ctx, err
 	}
+	if c.Token != "" {
+		return auth.WithToken(ctx, c.Token), nil
+	}
 	path := c.KeyFile
-	if path == "" {
+	if path == "" || path == "-" {
 		path = filepath.Join(c.DataDir, "auth", "signing.key")
 	}
-	s, err := auth.ReadKey(path)
-	if err != nil {
-		return ctx, fmt.Errorf("this command needs an operator: set SINP_TOKEN (`sinp token issue --kind operator` where the signing key is), or run it where %s can be read: %w", path, err)
+	s, kerr := auth.ReadKey(path)
+	if kerr != nil {
+		if tok, err := e.SavedToken(); err == nil && tok != "" {
+			return auth.WithToken(ctx, tok), nil
+		}
+		return ctx, fmt.Errorf("this command needs an operator: set SINP_TOKEN (`sinp token issue --kind operator` where the signing key is), sign in as an operator, or run it where %s can be read: %w", path, kerr)
 	}
 	name := "operator"
 	if u, err := user.Current(); err == nil {
 		name = u.Username
 	}
-	tok, _, err = s.Issue(auth.Principal{Kind: auth.Operator, Subject: "local:" + name, Name: name}, time.Now(), 5*time.Minute)
+	tok, _, err := s.Issue(auth.Principal{Kind: auth.Operator, Subject: "local:" + name, Name: name}, time.Now(), 5*time.Minute)
 	if err != nil {
 		return ctx, err
 	}

@@ -52,8 +52,11 @@ func printReview(w io.Writer, r *reviewv1.Review) {
 	if r.State != reviewv1.ReviewState_REVIEW_STATE_OPEN {
 		next = fmt.Sprintf("by rule %s at %s", short(r.Rule, "RELEASE_RULE_"), when(r.DueAt))
 	}
-	fmt.Fprintf(w, "%-24s %-20s %-9s opinion %-12s %s (deadline %s)\n", r.Reference, r.Pole, state,
-		short(r.Opinion, "OPINION_"), next, when(r.Deadline))
+	opinion := short(r.Opinion, "OPINION_")
+	if r.Opinion == eventsv1.Opinion_OPINION_UNSPECIFIED {
+		opinion = "none"
+	}
+	fmt.Fprintf(w, "%-16s %-20s %-9s opinion %-12s %s (deadline %s)\n", r.Reference, r.Pole, state, opinion, next, when(r.Deadline))
 }
 
 func listCommand() *cli.Command {
@@ -220,8 +223,11 @@ func planCommand() *cli.Command {
 		return e.Output(*asJSON).ResultProto(resp, func(w io.Writer) {
 			fmt.Fprintf(w, "%s: extracted %s, %s policy\n", resp.Reference, when(resp.ExtractionCompletedAt), resp.Policy)
 			for _, r := range resp.Releases {
-				fmt.Fprintf(w, "  %-28s %-9s %s %s at %s %s\n", r.DeliverableId, short(r.State, "REVIEW_STATE_"),
-					short(r.Will, "REVIEW_STATE_"), short(r.Rule, "RELEASE_RULE_"), when(r.DueAt), r.Justification)
+				how := fmt.Sprintf("will be %s (%s) at %s", short(r.Will, "REVIEW_STATE_"), short(r.Rule, "RELEASE_RULE_"), when(r.DueAt))
+				if r.State != reviewv1.ReviewState_REVIEW_STATE_OPEN {
+					how = fmt.Sprintf("%s (%s) at %s", short(r.State, "REVIEW_STATE_"), short(r.Rule, "RELEASE_RULE_"), when(r.DueAt))
+				}
+				fmt.Fprintf(w, "  %-36s %s %s\n", r.DeliverableId, how, r.Justification)
 			}
 		})
 	}

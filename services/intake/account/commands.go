@@ -1,0 +1,253 @@
+package account
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"sinp.occitanie.fr/platform/auth"
+	"sinp.occitanie.fr/platform/cli"
+	intakev1 "sinp.occitanie.fr/proto/gen/go/sinp/intake/v1"
+)
+
+// Commands are `sinp login` and `sinp user add|list|disable|passwd`,
+// clients of a running intake.
+func Commands() []*cli.Command {
+	return []*cli.Command{loginCommand(), {Name: "user", Summary: "accounts (add, list, disable, passwd)",
+		Sub: []*cli.Command{userAddCommand(), userListCommand(), userDisableCommand(), userPasswdCommand()}}}
+}
+
+// password reads a secret from a file, else SINP_PASSWORD, else the
+// first line of standard input: never from the command line, where ps
+// would show it.
+func password(e *cli.Env, file, variable string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", err
+		}
+		return strings.TrimRight(string(b), "\r\n"), nil
+	}
+	if v, ok := e.Lookup(variable); ok && v != "" {
+		return v, nil
+	}
+	line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", fmt.Errorf("no password: give --password-file, set %s, or write it on standard input", variable)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func client(ctx context.Context, e *cli.Env, addr string, operator bool) (intakev1.AccountServiceClient, context.Context, func(), error) {
+	conn, err := e.Dial(addr)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	cctx, err := e.UserContext(ctx)
+	if operator {
+		if tok, _ := e.SavedToken(); tok == "" {
+			cctx, err = e.OperatorContext(ctx)
+		}
+	}
+	if err != nil {
+		conn.Close()
+		return nil, nil, nil, err
+	}
+	return intakev1.NewAccountServiceClient(conn), cctx, func() { conn.Close() }, nil
+}
+
+func loginCommand() *cli.Command {
+	c := &cli.Command{Name: "login", Summary: "sign in and keep the access token for the next commands",
+		Usage: "sinp login --email E [--password-file F] [--addr HOST:PORT] [--json]   (password: file, SINP_PASSWORD or standard input)"}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		addr := fs.String("addr", "", "gRPC address of intake (default: SINP_GRPC_ADDR)")
+		email := fs.String("email", "", "your account's email")
+		file := fs.String("password-file", "", "a file holding the password")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if _, err := cli.Parse(fs, args); err != nil {
+			return err
+		}
+		if *email == "" {
+			return cli.Usagef("login needs --email")
+		}
+		pw, err := password(e, *file, "SINP_PASSWORD")
+		if err != nil {
+			return err
+		}
+		cl, cctx, closeFn, err := client(ctx, e, *addr, false)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		resp, err := cl.SignIn(cctx, &intakev1.SignInRequest{Email: *email, Password: pw})
+		if err != nil {
+			return fmt.Errorf("login: %w", err)
+		}
+		saved, err := e.SaveToken(resp.AccessToken)
+		if err != nil {
+			return err
+		}
+		out := map[string]any{"account": resp.Account.Id, "kind": strings.ToLower(strings.TrimPrefix(resp.Account.Kind.String(), "ACCOUNT_KIND_")),
+			"expires_at": resp.AccessExpiresAt.AsTime(), "token_file": saved}
+		return e.Output(*asJSON).Result(out, func(w io.Writer) {
+			fmt.Fprintf(w, "signed in as %s (%s) until %s; token kept in %s\n", resp.Account.Name, out["kind"],
+				resp.AccessExpiresAt.AsTime().Local().Format(time.RFC3339), saved)
+		})
+	}
+	return c
+}
+
+func printAccount(w io.Writer, a *intakev1.Account) {
+	extra := a.Pole + a.StructureId
+	state := ""
+	if a.Disabled {
+		state = " (disabled)"
+	}
+	fmt.Fprintf(w, "%-16s %-32s %-14s %-14s %s%s\n", a.Id, a.Email, strings.ToLower(strings.TrimPrefix(a.Kind.String(), "ACCOUNT_KIND_")), extra, a.Name, state)
+}
+
+func userAddCommand() *cli.Command {
+	c := &cli.Command{Name: "add", Summary: "create an account (administrator; operator for the first ones)",
+		Usage: "sinp user add --email E --name N --kind requester|reviewer|administrator|operator [--pole P] [--structure ID] [--password-file F] [--json]"}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		addr := fs.String("addr", "", "gRPC address of intake (default: SINP_GRPC_ADDR)")
+		email := fs.String("email", "", "email (the sign-in name)")
+		name := fs.String("name", "", "the person's name")
+		kind := fs.String("kind", "", "requester, reviewer, administrator or operator")
+		pole := fs.String("pole", "", "a reviewer's pôle")
+		structure := fs.String("structure", "", "a requester's structure id (sinp member structure list)")
+		file := fs.String("password-file", "", "a file holding the new account's password (else SINP_NEW_PASSWORD or standard input)")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if _, err := cli.Parse(fs, args); err != nil {
+			return err
+		}
+		k, err := auth.ParseKind(*kind)
+		if err != nil {
+			return cli.Usagef("--kind: %v", err)
+		}
+		pw, err := password(e, *file, "SINP_NEW_PASSWORD")
+		if err != nil {
+			return err
+		}
+		cl, cctx, closeFn, err := client(ctx, e, *addr, true)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		resp, err := cl.CreateAccount(cctx, &intakev1.CreateAccountRequest{Email: *email, Name: *name, Kind: kindProto(k), Pole: *pole,
+			StructureId: *structure, Password: pw})
+		if err != nil {
+			return fmt.Errorf("user add: %w", err)
+		}
+		return e.Output(*asJSON).ResultProto(resp.Account, func(w io.Writer) { printAccount(w, resp.Account) })
+	}
+	return c
+}
+
+func userListCommand() *cli.Command {
+	c := &cli.Command{Name: "list", Summary: "list accounts (administrator, operator)", Usage: "sinp user list [--addr HOST:PORT] [--json]"}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		addr := fs.String("addr", "", "gRPC address of intake (default: SINP_GRPC_ADDR)")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if _, err := cli.Parse(fs, args); err != nil {
+			return err
+		}
+		cl, cctx, closeFn, err := client(ctx, e, *addr, true)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		all := &intakev1.ListAccountsResponse{}
+		req := &intakev1.ListAccountsRequest{PageSize: 500}
+		for {
+			resp, err := cl.ListAccounts(cctx, req)
+			if err != nil {
+				return fmt.Errorf("user list: %w", err)
+			}
+			all.Accounts = append(all.Accounts, resp.Accounts...)
+			if req.PageToken = resp.NextPageToken; req.PageToken == "" {
+				break
+			}
+		}
+		return e.Output(*asJSON).ResultProto(all, func(w io.Writer) {
+			for _, a := range all.Accounts {
+				printAccount(w, a)
+			}
+		})
+	}
+	return c
+}
+
+func userDisableCommand() *cli.Command {
+	c := &cli.Command{Name: "disable", Summary: "close an account: its sessions end and its tokens are refused everywhere",
+		Usage: "sinp user disable ACCOUNT_ID [--reason R] [--addr HOST:PORT] [--json]"}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		addr := fs.String("addr", "", "gRPC address of intake (default: SINP_GRPC_ADDR)")
+		reason := fs.String("reason", "", "why")
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		pos, err := cli.Parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return cli.Usagef("user disable needs an account id")
+		}
+		cl, cctx, closeFn, err := client(ctx, e, *addr, true)
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		resp, err := cl.DisableAccount(cctx, &intakev1.DisableAccountRequest{AccountId: pos[0], Reason: *reason})
+		if err != nil {
+			return fmt.Errorf("user disable: %w", err)
+		}
+		return e.Output(*asJSON).ResultProto(resp.Account, func(w io.Writer) { printAccount(w, resp.Account) })
+	}
+	return c
+}
+
+func userPasswdCommand() *cli.Command {
+	c := &cli.Command{Name: "passwd", Summary: "change a password (yours with --current-password-file; another's as administrator or operator)",
+		Usage: "sinp user passwd [ACCOUNT_ID] [--current-password-file F] [--password-file F] [--addr HOST:PORT]"}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		addr := fs.String("addr", "", "gRPC address of intake (default: SINP_GRPC_ADDR)")
+		current := fs.String("current-password-file", "", "a file holding your current password (your own account)")
+		file := fs.String("password-file", "", "a file holding the new password (else SINP_NEW_PASSWORD or standard input)")
+		pos, err := cli.Parse(fs, args)
+		if err != nil {
+			return err
+		}
+		req := &intakev1.SetPasswordRequest{}
+		if len(pos) == 1 {
+			req.AccountId = pos[0]
+		}
+		if *current != "" {
+			if req.CurrentPassword, err = password(e, *current, ""); err != nil {
+				return err
+			}
+		}
+		if req.NewPassword, err = password(e, *file, "SINP_NEW_PASSWORD"); err != nil {
+			return err
+		}
+		cl, cctx, closeFn, err := client(ctx, e, *addr, req.AccountId != "")
+		if err != nil {
+			return err
+		}
+		defer closeFn()
+		if _, err := cl.SetPassword(cctx, req); err != nil {
+			return fmt.Errorf("user passwd: %w", err)
+		}
+		fmt.Fprintln(e.Stderr, "password changed; every session of the account was closed")
+		return nil
+	}
+	return c
+}
