@@ -46,6 +46,12 @@ func InitMetrics(schema string) {
 	parkedGauge.WithLabelValues(schema).Add(0)
 }
 
+// TestHooks let crash tests kill a process at the worst moment: after
+// JetStream acknowledged a batch, before it is marked published.
+var TestHooks struct {
+	AfterPublish func(schema string, subjects []string)
+}
+
 // Relay publishes a schema's pending outbox rows.
 type Relay struct {
 	Pool   *pgxpool.Pool
@@ -269,6 +275,13 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		}
 		if r.afterPublish != nil {
 			r.afterPublish()
+		}
+		if TestHooks.AfterPublish != nil {
+			subjects := make([]string, len(claimed))
+			for i, p := range claimed {
+				subjects[i] = p.subject
+			}
+			TestHooks.AfterPublish(r.Schema, subjects)
 		}
 		if len(ok) > 0 {
 			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET published_at = now() WHERE seq = ANY($1)`, ok); err != nil {

@@ -101,6 +101,9 @@ type Process struct {
 	Clock    clock.Clock
 	GRPC     *grpcserver.Server
 	HTTP     *http.ServeMux
+	// GRPCAddr and HTTPAddr are where the process listens (the ports
+	// chosen when the configuration says :0).
+	GRPCAddr, HTTPAddr string
 	// Auth checks tokens (gRPC through the server's hook; HTTP handlers
 	// call Auth.HTTP). Signer issues them: nil where the key is not here.
 	Auth   *auth.Authenticator

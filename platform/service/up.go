@@ -69,6 +69,18 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 	health := &health{p: p, names: healthNames(defs)}
 	p.HTTP.Handle("GET /healthz", health)
 
+	grpcLis, err := net.Listen("tcp", cfg.GRPC.Addr)
+	if err != nil {
+		return fmt.Errorf("SINP_GRPC_ADDR=%s: %w", cfg.GRPC.Addr, err)
+	}
+	defer grpcLis.Close()
+	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("SINP_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
+	}
+	defer httpLis.Close()
+	p.GRPCAddr, p.HTTPAddr = grpcLis.Addr().String(), httpLis.Addr().String()
+
 	runners := []Runner{p.Listener.Run, health.run}
 	if sh, ok := p.Clock.(*clock.Shared); ok {
 		wake := p.Listener.Subscribe(clock.Channel)
@@ -102,15 +114,6 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 		runners = append(runners, r.Run)
 	}
 
-	grpcLis, err := net.Listen("tcp", cfg.GRPC.Addr)
-	if err != nil {
-		return fmt.Errorf("SINP_GRPC_ADDR=%s: %w", cfg.GRPC.Addr, err)
-	}
-	httpLis, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		grpcLis.Close()
-		return fmt.Errorf("SINP_HTTP_ADDR=%s: %w", cfg.HTTPAddr, err)
-	}
 	httpSrv := &http.Server{Handler: p.HTTP, ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
