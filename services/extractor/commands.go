@@ -139,10 +139,11 @@ func runExtract(ctx context.Context, e *cli.Env, f extractFlags, progress func(r
 	}
 	pack := extraction.PackOptions{Codec: codec, Level: f.level, BlockSize: f.blockSize, Window: f.window, FullVerify: f.fullVerify}
 	if f.passwordFile != "" {
-		cfg := Config{F2PasswordFile: f.passwordFile}
-		if pack.F2Password, err = cfg.password(); err != nil {
+		password, err := sevenz.PasswordFromFile(f.passwordFile)
+		if err != nil {
 			return nil, cli.Usagef("--password-file: %v", err)
 		}
+		pack.F2Password = func(string) string { return password }
 	}
 	if err := os.MkdirAll(f.out, 0o750); err != nil {
 		return nil, fmt.Errorf("--out: %w", err)

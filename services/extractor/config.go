@@ -3,7 +3,10 @@ package extractor
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
+
+	"sinp.occitanie.fr/platform/archivekey"
 
 	"sinp.occitanie.fr/sevenz"
 )
@@ -32,8 +35,11 @@ type Config struct {
 	// check: read every archive back at disk speed (header and packed
 	// stream CRCs); full: decode it all with an independent reader.
 	Verify string `env:"SINP_EXTRACT_VERIFY" default:"check"`
-	// A file holding the password that encrypts F2 archives (empty: none).
-	F2PasswordFile string `env:"SINP_F2_PASSWORD_FILE"`
+	// F2 archives are AES-256 encrypted, each with a password of its own
+	// derived from the deployment's secret (shared with delivery, which
+	// shows it to the entitled requester). Empty: <data dir>/secrets/f2.secret.
+	F2SecretFile string `env:"SINP_F2_SECRET_FILE"`
+	F2Encrypt    bool   `env:"SINP_F2_ENCRYPT" default:"true"`
 }
 
 // Validate checks the values; errors name the variable.
@@ -63,14 +69,18 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// password reads the F2 password file.
-func (c *Config) password() (string, error) {
-	if c.F2PasswordFile == "" {
-		return "", nil
+// passwords gives each F2 archive its password (nil: not encrypted).
+func (c *Config) passwords(dataDir string) (func(string) string, error) {
+	if !c.F2Encrypt {
+		return nil, nil
 	}
-	p, err := sevenz.PasswordFromFile(c.F2PasswordFile)
+	path := c.F2SecretFile
+	if path == "" {
+		path = filepath.Join(dataDir, "secrets", "f2.secret")
+	}
+	s, err := archivekey.LoadOrCreate(path)
 	if err != nil {
-		return "", fmt.Errorf("SINP_F2_PASSWORD_FILE: %w", err)
+		return nil, err
 	}
-	return p, nil
+	return s.Password, nil
 }

@@ -92,7 +92,7 @@ func newWorker(p *service.Process, d service.Definition) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	password, err := cfg.password()
+	passwords, err := cfg.passwords(p.Config.DataDir)
 	if err != nil {
 		return nil, err
 	}
@@ -103,7 +103,7 @@ func newWorker(p *service.Process, d service.Definition) (*worker, error) {
 		cfg: cfg, db: p.DB, clock: p.Clock, log: p.Log.With("service", Name),
 		emitter: p.Emitter(d), runs: runs{db: p.DB}, staging: Staging{Root: cfg.StagingDir}, window: window,
 		pack: extraction.PackOptions{Codec: codec, Level: cfg.Level, BlockSize: cfg.BlockSize, Window: cfg.History,
-			F2Password: password, FullVerify: cfg.Verify == "full"},
+			F2Password: passwords, FullVerify: cfg.Verify == "full"},
 		owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano()),
 		wake:  p.Listener.Subscribe("extractor_run"),
 	}, nil

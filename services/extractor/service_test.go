@@ -25,6 +25,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/observations/storetest"
+	"sinp.occitanie.fr/platform/archivekey"
 	"sinp.occitanie.fr/platform/auth"
 	"sinp.occitanie.fr/platform/bus"
 	"sinp.occitanie.fr/platform/bustest"
@@ -274,7 +275,15 @@ func TestKilledExtractionRestartsToTheSameArchives(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := extraction.Extract(context.Background(), spec, t.TempDir(), extraction.Options{DB: db})
+	// The service encrypts each F2 with its own password, from the
+	// deployment's secret: the uninterrupted run uses the same.
+	secretFile := filepath.Join(t.TempDir(), "f2.secret")
+	secret, err := archivekey.LoadOrCreate(secretFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := extraction.Extract(context.Background(), spec, t.TempDir(),
+		extraction.Options{DB: db, Pack: extraction.PackOptions{F2Password: secret.Password}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,6 +296,7 @@ func TestKilledExtractionRestartsToTheSameArchives(t *testing.T) {
 		t.Run(crash, func(t *testing.T) {
 			h := newHarness(t)
 			h.env["SINP_NATS_URL"] = h.ns.URL
+			h.env["SINP_F2_SECRET_FILE"] = secretFile
 			publish(t, h.ns.JS, instructed("R-REF"))
 			child := exec.Command(os.Args[0], "-test.run=^TestExtractorCrashChild$", "-test.v")
 			child.Env = append(os.Environ(), "EXTRACTOR_CRASH_CHILD="+crash)

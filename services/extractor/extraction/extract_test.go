@@ -21,6 +21,8 @@ import (
 
 	"sinp.occitanie.fr/observations/source"
 	"sinp.occitanie.fr/observations/storetest"
+	"sinp.occitanie.fr/platform/archivekey"
+	"sinp.occitanie.fr/sevenz"
 )
 
 // A 40 km box around Toulouse: it crosses commune, cell and département
@@ -515,11 +517,13 @@ func TestArchivesPass7ZipAndOpenInGDAL(t *testing.T) {
 }
 
 // The same spec over the same store gives byte-identical archives (what a
-// restarted extraction relies on), F2 encrypted ones included.
+// restarted extraction relies on), F2 encrypted ones included, each F2
+// with a password of its own: another F2's does not open it.
 func TestRepeatedRunIsByteIdentical(t *testing.T) {
 	db := storetest.Pool(t)
 	spec := Spec{Reference: "SAME", PerimeterWKT: toulouseBox, F2Entitled: true, SplitByGeometry: true, Stamp: stamp}
-	opt := Options{DB: db, Pack: PackOptions{F2Password: "correct horse battery"}}
+	secret := archivekey.Secret("a deployment secret of thirty-two bytes")
+	opt := Options{DB: db, Pack: PackOptions{F2Password: secret.Password}}
 	var sums [2][]string
 	for i := range sums {
 		res, err := Extract(context.Background(), spec, t.TempDir(), opt)
@@ -528,8 +532,17 @@ func TestRepeatedRunIsByteIdentical(t *testing.T) {
 		}
 		for _, d := range res.Deliverables {
 			sums[i] = append(sums[i], d.ArchiveName+" "+d.SHA256)
-			if d.Key.File == F2 && !d.Encrypted {
+			if d.Key.File != F2 {
+				continue
+			}
+			if !d.Encrypted {
 				t.Errorf("%s not encrypted", d.ArchiveName)
+			}
+			if err := sevenz.Check(d.Path, secret.Password(d.ID)); err != nil {
+				t.Errorf("%s with its password: %v", d.ArchiveName, err)
+			}
+			if err := sevenz.Check(d.Path, secret.Password(d.ID+"-another")); err == nil {
+				t.Errorf("%s opens with another deliverable's password", d.ArchiveName)
 			}
 		}
 	}

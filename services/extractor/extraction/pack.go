@@ -32,8 +32,9 @@ type PackOptions struct {
 	// BlockSize is the unit of parallel compression (0: sevenz's default);
 	// Window how far back a block may find repeats (0: one block).
 	BlockSize, Window int
-	// F2Password, when set, encrypts F2 archives (content and names).
-	F2Password string
+	// F2Password, when set, gives the password that encrypts each F2
+	// archive (content and names), from its deliverable id.
+	F2Password func(deliverableID string) string
 	// Concurrency is the compressing goroutines all archives share (0:
 	// GOMAXPROCS).
 	Concurrency int
@@ -120,8 +121,8 @@ func (o *outputs) archiveFor(d DeliverableKey) (*archive, error) {
 	// fifty CSV files are open at once.
 	opts := sevenz.Options{Codec: o.opts.Codec, Level: o.opts.Level, BlockSize: o.opts.BlockSize,
 		Window: o.opts.Window, TempDir: o.dir, Pool: o.pool, SpoolInput: true}
-	if d.File == F2 && o.opts.F2Password != "" {
-		opts.Password = o.opts.F2Password
+	if d.File == F2 && o.opts.F2Password != nil {
+		opts.Password = o.opts.F2Password(d.ID(o.spec.Reference))
 		// Salt and IVs derived from the deliverable: a repeated run gives
 		// the same bytes.
 		opts.Rand = newDeterministicRand(d.ID(o.spec.Reference))

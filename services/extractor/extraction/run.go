@@ -254,7 +254,7 @@ func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs
 		}
 		d := DeliverableResult{
 			Key: a.key, ID: a.key.ID(spec.Reference), ArchiveName: a.name, Path: a.path, Rows: a.rows,
-			Encrypted: a.key.File == F2 && opt.Pack.F2Password != "", Datasets: ids,
+			Encrypted: a.key.File == F2 && opt.Pack.F2Password != nil, Datasets: ids,
 		}
 		parts := slices.Clone(a.order)
 		sort.Slice(parts, func(i, j int) bool { return parts[i].key.Name() < parts[j].key.Name() })
@@ -270,7 +270,7 @@ func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs
 		g.Go(func() error {
 			password := ""
 			if d.Encrypted {
-				password = opt.Pack.F2Password
+				password = opt.Pack.F2Password(d.ID)
 			}
 			check := sevenz.Check
 			if opt.Pack.FullVerify {
