@@ -20,6 +20,7 @@
 //	sinp.review.withheld        ReleaseWithheld       review
 //	sinp.delivery.published     ArchivePublished      delivery
 //	sinp.delivery.notice        NoticePublished       delivery
+//	sinp.delivery.expired       ArchiveExpired        delivery
 //	sinp.membership.changed     MembershipChanged     intake
 //	sinp.auth.key               SigningKey            a token issuer (stream SINP_AUTH_KEYS)
 //	sinp.auth.revoked           TokenRevoked          intake (stream SINP_AUTH_REVOCATIONS)
@@ -54,6 +55,7 @@ const (
 	SubjectReleaseWithheld    = "sinp.review.withheld"
 	SubjectArchivePublished   = "sinp.delivery.published"
 	SubjectNoticePublished    = "sinp.delivery.notice"
+	SubjectArchiveExpired     = "sinp.delivery.expired"
 	SubjectMembershipChanged  = "sinp.membership.changed"
 	SubjectSigningKey         = "sinp.auth.key"
 	SubjectTokenRevoked       = "sinp.auth.revoked"
@@ -103,6 +105,7 @@ func init() {
 	register(&eventsv1.ReleaseWithheld{}, SubjectReleaseWithheld)
 	register(&eventsv1.ArchivePublished{}, SubjectArchivePublished)
 	register(&eventsv1.NoticePublished{}, SubjectNoticePublished)
+	register(&eventsv1.ArchiveExpired{}, SubjectArchiveExpired)
 	register(&eventsv1.MembershipChanged{}, SubjectMembershipChanged)
 	register(&eventsv1.SigningKey{}, SubjectSigningKey)
 	register(&eventsv1.TokenRevoked{}, SubjectTokenRevoked)

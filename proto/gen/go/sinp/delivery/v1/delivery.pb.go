@@ -4,7 +4,9 @@
 // 	protoc        (unknown)
 // source: sinp/delivery/v1/delivery.proto
 
-// Package sinp.delivery.v1 is the API of requesters' drop zones.
+// Package sinp.delivery.v1 is the API of requesters' drop zones. Files
+// themselves are downloaded over HTTP (GET /dropzone/{reference}/{file},
+// with the same token), with Range, ETag and Content-Disposition.
 
 package deliveryv1
 
@@ -13,6 +15,7 @@ import (
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
+	v1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	sync "sync"
 	unsafe "unsafe"
 )
@@ -24,17 +27,130 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
+// FileNature says what a drop-zone file is.
+type FileNature int32
+
+const (
+	FileNature_FILE_NATURE_UNSPECIFIED FileNature = 0
+	FileNature_FILE_NATURE_ARCHIVE     FileNature = 1
+	// A withheld F2's notice, with the pôle's justification.
+	FileNature_FILE_NATURE_NOTICE FileNature = 2
+)
+
+// Enum value maps for FileNature.
+var (
+	FileNature_name = map[int32]string{
+		0: "FILE_NATURE_UNSPECIFIED",
+		1: "FILE_NATURE_ARCHIVE",
+		2: "FILE_NATURE_NOTICE",
+	}
+	FileNature_value = map[string]int32{
+		"FILE_NATURE_UNSPECIFIED": 0,
+		"FILE_NATURE_ARCHIVE":     1,
+		"FILE_NATURE_NOTICE":      2,
+	}
+)
+
+func (x FileNature) Enum() *FileNature {
+	p := new(FileNature)
+	*p = x
+	return p
+}
+
+func (x FileNature) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FileNature) Descriptor() protoreflect.EnumDescriptor {
+	return file_sinp_delivery_v1_delivery_proto_enumTypes[0].Descriptor()
+}
+
+func (FileNature) Type() protoreflect.EnumType {
+	return &file_sinp_delivery_v1_delivery_proto_enumTypes[0]
+}
+
+func (x FileNature) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FileNature.Descriptor instead.
+func (FileNature) EnumDescriptor() ([]byte, []int) {
+	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{0}
+}
+
+// AuditAction is what an audit record records.
+type AuditAction int32
+
+const (
+	AuditAction_AUDIT_ACTION_UNSPECIFIED    AuditAction = 0
+	AuditAction_AUDIT_ACTION_DOWNLOAD       AuditAction = 1
+	AuditAction_AUDIT_ACTION_PASSWORD_SHOWN AuditAction = 2
+)
+
+// Enum value maps for AuditAction.
+var (
+	AuditAction_name = map[int32]string{
+		0: "AUDIT_ACTION_UNSPECIFIED",
+		1: "AUDIT_ACTION_DOWNLOAD",
+		2: "AUDIT_ACTION_PASSWORD_SHOWN",
+	}
+	AuditAction_value = map[string]int32{
+		"AUDIT_ACTION_UNSPECIFIED":    0,
+		"AUDIT_ACTION_DOWNLOAD":       1,
+		"AUDIT_ACTION_PASSWORD_SHOWN": 2,
+	}
+)
+
+func (x AuditAction) Enum() *AuditAction {
+	p := new(AuditAction)
+	*p = x
+	return p
+}
+
+func (x AuditAction) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (AuditAction) Descriptor() protoreflect.EnumDescriptor {
+	return file_sinp_delivery_v1_delivery_proto_enumTypes[1].Descriptor()
+}
+
+func (AuditAction) Type() protoreflect.EnumType {
+	return &file_sinp_delivery_v1_delivery_proto_enumTypes[1]
+}
+
+func (x AuditAction) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use AuditAction.Descriptor instead.
+func (AuditAction) EnumDescriptor() ([]byte, []int) {
+	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{1}
+}
+
 // DropZoneFile is one published archive or notice.
 type DropZoneFile struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Path in the drop zone: "<reference>/<name>".
 	FileName      string                 `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
 	Reference     string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
 	DeliverableId string                 `protobuf:"bytes,3,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
-	// archive or notice.
-	Kind          string                 `protobuf:"bytes,4,opt,name=kind,proto3" json:"kind,omitempty"`
-	Sha256        string                 `protobuf:"bytes,5,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	Bytes         int64                  `protobuf:"varint,6,opt,name=bytes,proto3" json:"bytes,omitempty"`
-	PublishedAt   *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=published_at,json=publishedAt,proto3" json:"published_at,omitempty"`
+	Nature        FileNature             `protobuf:"varint,4,opt,name=nature,proto3,enum=sinp.delivery.v1.FileNature" json:"nature,omitempty"`
+	Kind          v1.FileKind            `protobuf:"varint,5,opt,name=kind,proto3,enum=sinp.events.v1.FileKind" json:"kind,omitempty"`
+	Pole          string                 `protobuf:"bytes,6,opt,name=pole,proto3" json:"pole,omitempty"`
+	Sha256        string                 `protobuf:"bytes,7,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Bytes         int64                  `protobuf:"varint,8,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	Rows          int64                  `protobuf:"varint,9,opt,name=rows,proto3" json:"rows,omitempty"`
+	Encrypted     bool                   `protobuf:"varint,10,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
+	PublishedAt   *timestamppb.Timestamp `protobuf:"bytes,11,opt,name=published_at,json=publishedAt,proto3" json:"published_at,omitempty"`
+	Rule          v1.ReleaseRule         `protobuf:"varint,12,opt,name=rule,proto3,enum=sinp.events.v1.ReleaseRule" json:"rule,omitempty"`
+	ReleasedAt    *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=released_at,json=releasedAt,proto3" json:"released_at,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	Postponed     bool                   `protobuf:"varint,15,opt,name=postponed,proto3" json:"postponed,omitempty"`
+	// Expired files are listed, without a file any more.
+	Expired bool `protobuf:"varint,16,opt,name=expired,proto3" json:"expired,omitempty"`
+	// The path to GET on the HTTP address.
+	DownloadPath  string `protobuf:"bytes,17,opt,name=download_path,json=downloadPath,proto3" json:"download_path,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -90,9 +206,23 @@ func (x *DropZoneFile) GetDeliverableId() string {
 	return ""
 }
 
-func (x *DropZoneFile) GetKind() string {
+func (x *DropZoneFile) GetNature() FileNature {
+	if x != nil {
+		return x.Nature
+	}
+	return FileNature_FILE_NATURE_UNSPECIFIED
+}
+
+func (x *DropZoneFile) GetKind() v1.FileKind {
 	if x != nil {
 		return x.Kind
+	}
+	return v1.FileKind(0)
+}
+
+func (x *DropZoneFile) GetPole() string {
+	if x != nil {
+		return x.Pole
 	}
 	return ""
 }
@@ -111,6 +241,20 @@ func (x *DropZoneFile) GetBytes() int64 {
 	return 0
 }
 
+func (x *DropZoneFile) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+func (x *DropZoneFile) GetEncrypted() bool {
+	if x != nil {
+		return x.Encrypted
+	}
+	return false
+}
+
 func (x *DropZoneFile) GetPublishedAt() *timestamppb.Timestamp {
 	if x != nil {
 		return x.PublishedAt
@@ -118,10 +262,54 @@ func (x *DropZoneFile) GetPublishedAt() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *DropZoneFile) GetRule() v1.ReleaseRule {
+	if x != nil {
+		return x.Rule
+	}
+	return v1.ReleaseRule(0)
+}
+
+func (x *DropZoneFile) GetReleasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReleasedAt
+	}
+	return nil
+}
+
+func (x *DropZoneFile) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *DropZoneFile) GetPostponed() bool {
+	if x != nil {
+		return x.Postponed
+	}
+	return false
+}
+
+func (x *DropZoneFile) GetExpired() bool {
+	if x != nil {
+		return x.Expired
+	}
+	return false
+}
+
+func (x *DropZoneFile) GetDownloadPath() string {
+	if x != nil {
+		return x.DownloadPath
+	}
+	return ""
+}
+
 type ListDropZoneRequest struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	// Restrict to one request; empty for all.
 	Reference     string `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	PageSize      int32  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -163,9 +351,25 @@ func (x *ListDropZoneRequest) GetReference() string {
 	return ""
 }
 
+func (x *ListDropZoneRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDropZoneRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
 type ListDropZoneResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
-	Files         []*DropZoneFile        `protobuf:"bytes,1,rep,name=files,proto3" json:"files,omitempty"`
+	DropZone      string                 `protobuf:"bytes,1,opt,name=drop_zone,json=dropZone,proto3" json:"drop_zone,omitempty"`
+	Files         []*DropZoneFile        `protobuf:"bytes,2,rep,name=files,proto3" json:"files,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,3,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -200,6 +404,13 @@ func (*ListDropZoneResponse) Descriptor() ([]byte, []int) {
 	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{2}
 }
 
+func (x *ListDropZoneResponse) GetDropZone() string {
+	if x != nil {
+		return x.DropZone
+	}
+	return ""
+}
+
 func (x *ListDropZoneResponse) GetFiles() []*DropZoneFile {
 	if x != nil {
 		return x.Files
@@ -207,73 +418,79 @@ func (x *ListDropZoneResponse) GetFiles() []*DropZoneFile {
 	return nil
 }
 
-type DownloadRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FileName      string                 `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
-}
-
-func (x *DownloadRequest) Reset() {
-	*x = DownloadRequest{}
-	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[3]
-	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-	ms.StoreMessageInfo(mi)
-}
-
-func (x *DownloadRequest) String() string {
-	return protoimpl.X.MessageStringOf(x)
-}
-
-func (*DownloadRequest) ProtoMessage() {}
-
-func (x *DownloadRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[3]
+func (x *ListDropZoneResponse) GetNextPageToken() string {
 	if x != nil {
-		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
-		if ms.LoadMessageInfo() == nil {
-			ms.StoreMessageInfo(mi)
-		}
-		return ms
-	}
-	return mi.MessageOf(x)
-}
-
-// Deprecated: Use DownloadRequest.ProtoReflect.Descriptor instead.
-func (*DownloadRequest) Descriptor() ([]byte, []int) {
-	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{3}
-}
-
-func (x *DownloadRequest) GetFileName() string {
-	if x != nil {
-		return x.FileName
+		return x.NextPageToken
 	}
 	return ""
 }
 
-type DownloadResponse struct {
-	state protoimpl.MessageState `protogen:"open.v1"`
-	// Set on the first message.
-	File          *DropZoneFile `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
-	Chunk         []byte        `protobuf:"bytes,2,opt,name=chunk,proto3" json:"chunk,omitempty"`
+type GetPasswordRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
-func (x *DownloadResponse) Reset() {
-	*x = DownloadResponse{}
+func (x *GetPasswordRequest) Reset() {
+	*x = GetPasswordRequest{}
+	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetPasswordRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetPasswordRequest) ProtoMessage() {}
+
+func (x *GetPasswordRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetPasswordRequest.ProtoReflect.Descriptor instead.
+func (*GetPasswordRequest) Descriptor() ([]byte, []int) {
+	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *GetPasswordRequest) GetDeliverableId() string {
+	if x != nil {
+		return x.DeliverableId
+	}
+	return ""
+}
+
+type GetPasswordResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	Password      string                 `protobuf:"bytes,2,opt,name=password,proto3" json:"password,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetPasswordResponse) Reset() {
+	*x = GetPasswordResponse{}
 	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
 
-func (x *DownloadResponse) String() string {
+func (x *GetPasswordResponse) String() string {
 	return protoimpl.X.MessageStringOf(x)
 }
 
-func (*DownloadResponse) ProtoMessage() {}
+func (*GetPasswordResponse) ProtoMessage() {}
 
-func (x *DownloadResponse) ProtoReflect() protoreflect.Message {
+func (x *GetPasswordResponse) ProtoReflect() protoreflect.Message {
 	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
@@ -285,28 +502,30 @@ func (x *DownloadResponse) ProtoReflect() protoreflect.Message {
 	return mi.MessageOf(x)
 }
 
-// Deprecated: Use DownloadResponse.ProtoReflect.Descriptor instead.
-func (*DownloadResponse) Descriptor() ([]byte, []int) {
+// Deprecated: Use GetPasswordResponse.ProtoReflect.Descriptor instead.
+func (*GetPasswordResponse) Descriptor() ([]byte, []int) {
 	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{4}
 }
 
-func (x *DownloadResponse) GetFile() *DropZoneFile {
+func (x *GetPasswordResponse) GetDeliverableId() string {
 	if x != nil {
-		return x.File
+		return x.DeliverableId
 	}
-	return nil
+	return ""
 }
 
-func (x *DownloadResponse) GetChunk() []byte {
+func (x *GetPasswordResponse) GetPassword() string {
 	if x != nil {
-		return x.Chunk
+		return x.Password
 	}
-	return nil
+	return ""
 }
 
 type ListDownloadsRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Reference     string                 `protobuf:"bytes,1,opt,name=reference,proto3" json:"reference,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -348,13 +567,38 @@ func (x *ListDownloadsRequest) GetReference() string {
 	return ""
 }
 
-// DownloadRecord says who downloaded what and when.
+func (x *ListDownloadsRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListDownloadsRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+// DownloadRecord says who did what with which file, when, from where.
 type DownloadRecord struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	FileName      string                 `protobuf:"bytes,1,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
-	AccountId     string                 `protobuf:"bytes,2,opt,name=account_id,json=accountId,proto3" json:"account_id,omitempty"`
-	DownloadedAt  *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=downloaded_at,json=downloadedAt,proto3" json:"downloaded_at,omitempty"`
-	RemoteAddr    string                 `protobuf:"bytes,4,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	state  protoimpl.MessageState `protogen:"open.v1"`
+	Id     int64                  `protobuf:"varint,1,opt,name=id,proto3" json:"id,omitempty"`
+	Action AuditAction            `protobuf:"varint,2,opt,name=action,proto3,enum=sinp.delivery.v1.AuditAction" json:"action,omitempty"`
+	// The principal ("requester:acc-…", "tracking:R-…").
+	Who           string                 `protobuf:"bytes,3,opt,name=who,proto3" json:"who,omitempty"`
+	Reference     string                 `protobuf:"bytes,4,opt,name=reference,proto3" json:"reference,omitempty"`
+	DeliverableId string                 `protobuf:"bytes,5,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	Pole          string                 `protobuf:"bytes,6,opt,name=pole,proto3" json:"pole,omitempty"`
+	FileName      string                 `protobuf:"bytes,7,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	At            *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=at,proto3" json:"at,omitempty"`
+	RemoteAddr    string                 `protobuf:"bytes,9,opt,name=remote_addr,json=remoteAddr,proto3" json:"remote_addr,omitempty"`
+	BytesSent     int64                  `protobuf:"varint,10,opt,name=bytes_sent,json=bytesSent,proto3" json:"bytes_sent,omitempty"`
+	// The whole file went out (not a part, not interrupted).
+	Complete bool `protobuf:"varint,11,opt,name=complete,proto3" json:"complete,omitempty"`
+	// The Range asked, if any.
+	Range         string `protobuf:"bytes,12,opt,name=range,proto3" json:"range,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -389,6 +633,48 @@ func (*DownloadRecord) Descriptor() ([]byte, []int) {
 	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{6}
 }
 
+func (x *DownloadRecord) GetId() int64 {
+	if x != nil {
+		return x.Id
+	}
+	return 0
+}
+
+func (x *DownloadRecord) GetAction() AuditAction {
+	if x != nil {
+		return x.Action
+	}
+	return AuditAction_AUDIT_ACTION_UNSPECIFIED
+}
+
+func (x *DownloadRecord) GetWho() string {
+	if x != nil {
+		return x.Who
+	}
+	return ""
+}
+
+func (x *DownloadRecord) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *DownloadRecord) GetDeliverableId() string {
+	if x != nil {
+		return x.DeliverableId
+	}
+	return ""
+}
+
+func (x *DownloadRecord) GetPole() string {
+	if x != nil {
+		return x.Pole
+	}
+	return ""
+}
+
 func (x *DownloadRecord) GetFileName() string {
 	if x != nil {
 		return x.FileName
@@ -396,16 +682,9 @@ func (x *DownloadRecord) GetFileName() string {
 	return ""
 }
 
-func (x *DownloadRecord) GetAccountId() string {
+func (x *DownloadRecord) GetAt() *timestamppb.Timestamp {
 	if x != nil {
-		return x.AccountId
-	}
-	return ""
-}
-
-func (x *DownloadRecord) GetDownloadedAt() *timestamppb.Timestamp {
-	if x != nil {
-		return x.DownloadedAt
+		return x.At
 	}
 	return nil
 }
@@ -417,9 +696,31 @@ func (x *DownloadRecord) GetRemoteAddr() string {
 	return ""
 }
 
+func (x *DownloadRecord) GetBytesSent() int64 {
+	if x != nil {
+		return x.BytesSent
+	}
+	return 0
+}
+
+func (x *DownloadRecord) GetComplete() bool {
+	if x != nil {
+		return x.Complete
+	}
+	return false
+}
+
+func (x *DownloadRecord) GetRange() string {
+	if x != nil {
+		return x.Range
+	}
+	return ""
+}
+
 type ListDownloadsResponse struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	Downloads     []*DownloadRecord      `protobuf:"bytes,1,rep,name=downloads,proto3" json:"downloads,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -461,43 +762,183 @@ func (x *ListDownloadsResponse) GetDownloads() []*DownloadRecord {
 	return nil
 }
 
+func (x *ListDownloadsResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type PostponeExpiryRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	DeliverableId string                 `protobuf:"bytes,1,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostponeExpiryRequest) Reset() {
+	*x = PostponeExpiryRequest{}
+	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostponeExpiryRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostponeExpiryRequest) ProtoMessage() {}
+
+func (x *PostponeExpiryRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostponeExpiryRequest.ProtoReflect.Descriptor instead.
+func (*PostponeExpiryRequest) Descriptor() ([]byte, []int) {
+	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *PostponeExpiryRequest) GetDeliverableId() string {
+	if x != nil {
+		return x.DeliverableId
+	}
+	return ""
+}
+
+type PostponeExpiryResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	File          *DropZoneFile          `protobuf:"bytes,1,opt,name=file,proto3" json:"file,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PostponeExpiryResponse) Reset() {
+	*x = PostponeExpiryResponse{}
+	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PostponeExpiryResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PostponeExpiryResponse) ProtoMessage() {}
+
+func (x *PostponeExpiryResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_delivery_v1_delivery_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PostponeExpiryResponse.ProtoReflect.Descriptor instead.
+func (*PostponeExpiryResponse) Descriptor() ([]byte, []int) {
+	return file_sinp_delivery_v1_delivery_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *PostponeExpiryResponse) GetFile() *DropZoneFile {
+	if x != nil {
+		return x.File
+	}
+	return nil
+}
+
 var File_sinp_delivery_v1_delivery_proto protoreflect.FileDescriptor
 
 const file_sinp_delivery_v1_delivery_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsinp/delivery/v1/delivery.proto\x12\x10sinp.delivery.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf1\x01\n" +
+	"\x1fsinp/delivery/v1/delivery.proto\x12\x10sinp.delivery.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsinp/events/v1/extraction.proto\x1a\x1bsinp/events/v1/review.proto\"\x8d\x05\n" +
 	"\fDropZoneFile\x12\x1b\n" +
 	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12%\n" +
-	"\x0edeliverable_id\x18\x03 \x01(\tR\rdeliverableId\x12\x12\n" +
-	"\x04kind\x18\x04 \x01(\tR\x04kind\x12\x16\n" +
-	"\x06sha256\x18\x05 \x01(\tR\x06sha256\x12\x14\n" +
-	"\x05bytes\x18\x06 \x01(\x03R\x05bytes\x12=\n" +
-	"\fpublished_at\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vpublishedAt\"3\n" +
-	"\x13ListDropZoneRequest\x12\x1c\n" +
-	"\treference\x18\x01 \x01(\tR\treference\"L\n" +
-	"\x14ListDropZoneResponse\x124\n" +
-	"\x05files\x18\x01 \x03(\v2\x1e.sinp.delivery.v1.DropZoneFileR\x05files\".\n" +
-	"\x0fDownloadRequest\x12\x1b\n" +
-	"\tfile_name\x18\x01 \x01(\tR\bfileName\"\\\n" +
-	"\x10DownloadResponse\x122\n" +
-	"\x04file\x18\x01 \x01(\v2\x1e.sinp.delivery.v1.DropZoneFileR\x04file\x12\x14\n" +
-	"\x05chunk\x18\x02 \x01(\fR\x05chunk\"4\n" +
-	"\x14ListDownloadsRequest\x12\x1c\n" +
-	"\treference\x18\x01 \x01(\tR\treference\"\xae\x01\n" +
-	"\x0eDownloadRecord\x12\x1b\n" +
-	"\tfile_name\x18\x01 \x01(\tR\bfileName\x12\x1d\n" +
+	"\x0edeliverable_id\x18\x03 \x01(\tR\rdeliverableId\x124\n" +
+	"\x06nature\x18\x04 \x01(\x0e2\x1c.sinp.delivery.v1.FileNatureR\x06nature\x12,\n" +
+	"\x04kind\x18\x05 \x01(\x0e2\x18.sinp.events.v1.FileKindR\x04kind\x12\x12\n" +
+	"\x04pole\x18\x06 \x01(\tR\x04pole\x12\x16\n" +
+	"\x06sha256\x18\a \x01(\tR\x06sha256\x12\x14\n" +
+	"\x05bytes\x18\b \x01(\x03R\x05bytes\x12\x12\n" +
+	"\x04rows\x18\t \x01(\x03R\x04rows\x12\x1c\n" +
+	"\tencrypted\x18\n" +
+	" \x01(\bR\tencrypted\x12=\n" +
+	"\fpublished_at\x18\v \x01(\v2\x1a.google.protobuf.TimestampR\vpublishedAt\x12/\n" +
+	"\x04rule\x18\f \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\x04rule\x12;\n" +
+	"\vreleased_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"releasedAt\x129\n" +
 	"\n" +
-	"account_id\x18\x02 \x01(\tR\taccountId\x12?\n" +
-	"\rdownloaded_at\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\fdownloadedAt\x12\x1f\n" +
-	"\vremote_addr\x18\x04 \x01(\tR\n" +
-	"remoteAddr\"W\n" +
+	"expires_at\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x1c\n" +
+	"\tpostponed\x18\x0f \x01(\bR\tpostponed\x12\x18\n" +
+	"\aexpired\x18\x10 \x01(\bR\aexpired\x12#\n" +
+	"\rdownload_path\x18\x11 \x01(\tR\fdownloadPath\"o\n" +
+	"\x13ListDropZoneRequest\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\x91\x01\n" +
+	"\x14ListDropZoneResponse\x12\x1b\n" +
+	"\tdrop_zone\x18\x01 \x01(\tR\bdropZone\x124\n" +
+	"\x05files\x18\x02 \x03(\v2\x1e.sinp.delivery.v1.DropZoneFileR\x05files\x12&\n" +
+	"\x0fnext_page_token\x18\x03 \x01(\tR\rnextPageToken\";\n" +
+	"\x12GetPasswordRequest\x12%\n" +
+	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\"X\n" +
+	"\x13GetPasswordResponse\x12%\n" +
+	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x12\x1a\n" +
+	"\bpassword\x18\x02 \x01(\tR\bpassword\"p\n" +
+	"\x14ListDownloadsRequest\x12\x1c\n" +
+	"\treference\x18\x01 \x01(\tR\treference\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"\xfd\x02\n" +
+	"\x0eDownloadRecord\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\x03R\x02id\x125\n" +
+	"\x06action\x18\x02 \x01(\x0e2\x1d.sinp.delivery.v1.AuditActionR\x06action\x12\x10\n" +
+	"\x03who\x18\x03 \x01(\tR\x03who\x12\x1c\n" +
+	"\treference\x18\x04 \x01(\tR\treference\x12%\n" +
+	"\x0edeliverable_id\x18\x05 \x01(\tR\rdeliverableId\x12\x12\n" +
+	"\x04pole\x18\x06 \x01(\tR\x04pole\x12\x1b\n" +
+	"\tfile_name\x18\a \x01(\tR\bfileName\x12*\n" +
+	"\x02at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x02at\x12\x1f\n" +
+	"\vremote_addr\x18\t \x01(\tR\n" +
+	"remoteAddr\x12\x1d\n" +
+	"\n" +
+	"bytes_sent\x18\n" +
+	" \x01(\x03R\tbytesSent\x12\x1a\n" +
+	"\bcomplete\x18\v \x01(\bR\bcomplete\x12\x14\n" +
+	"\x05range\x18\f \x01(\tR\x05range\"\x7f\n" +
 	"\x15ListDownloadsResponse\x12>\n" +
-	"\tdownloads\x18\x01 \x03(\v2 .sinp.delivery.v1.DownloadRecordR\tdownloads2\xa7\x02\n" +
+	"\tdownloads\x18\x01 \x03(\v2 .sinp.delivery.v1.DownloadRecordR\tdownloads\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\">\n" +
+	"\x15PostponeExpiryRequest\x12%\n" +
+	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\"L\n" +
+	"\x16PostponeExpiryResponse\x122\n" +
+	"\x04file\x18\x01 \x01(\v2\x1e.sinp.delivery.v1.DropZoneFileR\x04file*Z\n" +
+	"\n" +
+	"FileNature\x12\x1b\n" +
+	"\x17FILE_NATURE_UNSPECIFIED\x10\x00\x12\x17\n" +
+	"\x13FILE_NATURE_ARCHIVE\x10\x01\x12\x16\n" +
+	"\x12FILE_NATURE_NOTICE\x10\x02*g\n" +
+	"\vAuditAction\x12\x1c\n" +
+	"\x18AUDIT_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15AUDIT_ACTION_DOWNLOAD\x10\x01\x12\x1f\n" +
+	"\x1bAUDIT_ACTION_PASSWORD_SHOWN\x10\x022\x93\x03\n" +
 	"\x0fDeliveryService\x12]\n" +
-	"\fListDropZone\x12%.sinp.delivery.v1.ListDropZoneRequest\x1a&.sinp.delivery.v1.ListDropZoneResponse\x12S\n" +
-	"\bDownload\x12!.sinp.delivery.v1.DownloadRequest\x1a\".sinp.delivery.v1.DownloadResponse0\x01\x12`\n" +
-	"\rListDownloads\x12&.sinp.delivery.v1.ListDownloadsRequest\x1a'.sinp.delivery.v1.ListDownloadsResponseB<Z:sinp.occitanie.fr/proto/gen/go/sinp/delivery/v1;deliveryv1b\x06proto3"
+	"\fListDropZone\x12%.sinp.delivery.v1.ListDropZoneRequest\x1a&.sinp.delivery.v1.ListDropZoneResponse\x12Z\n" +
+	"\vGetPassword\x12$.sinp.delivery.v1.GetPasswordRequest\x1a%.sinp.delivery.v1.GetPasswordResponse\x12`\n" +
+	"\rListDownloads\x12&.sinp.delivery.v1.ListDownloadsRequest\x1a'.sinp.delivery.v1.ListDownloadsResponse\x12c\n" +
+	"\x0ePostponeExpiry\x12'.sinp.delivery.v1.PostponeExpiryRequest\x1a(.sinp.delivery.v1.PostponeExpiryResponseB<Z:sinp.occitanie.fr/proto/gen/go/sinp/delivery/v1;deliveryv1b\x06proto3"
 
 var (
 	file_sinp_delivery_v1_delivery_proto_rawDescOnce sync.Once
@@ -511,35 +952,50 @@ func file_sinp_delivery_v1_delivery_proto_rawDescGZIP() []byte {
 	return file_sinp_delivery_v1_delivery_proto_rawDescData
 }
 
-var file_sinp_delivery_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 8)
+var file_sinp_delivery_v1_delivery_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_sinp_delivery_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 10)
 var file_sinp_delivery_v1_delivery_proto_goTypes = []any{
-	(*DropZoneFile)(nil),          // 0: sinp.delivery.v1.DropZoneFile
-	(*ListDropZoneRequest)(nil),   // 1: sinp.delivery.v1.ListDropZoneRequest
-	(*ListDropZoneResponse)(nil),  // 2: sinp.delivery.v1.ListDropZoneResponse
-	(*DownloadRequest)(nil),       // 3: sinp.delivery.v1.DownloadRequest
-	(*DownloadResponse)(nil),      // 4: sinp.delivery.v1.DownloadResponse
-	(*ListDownloadsRequest)(nil),  // 5: sinp.delivery.v1.ListDownloadsRequest
-	(*DownloadRecord)(nil),        // 6: sinp.delivery.v1.DownloadRecord
-	(*ListDownloadsResponse)(nil), // 7: sinp.delivery.v1.ListDownloadsResponse
-	(*timestamppb.Timestamp)(nil), // 8: google.protobuf.Timestamp
+	(FileNature)(0),                // 0: sinp.delivery.v1.FileNature
+	(AuditAction)(0),               // 1: sinp.delivery.v1.AuditAction
+	(*DropZoneFile)(nil),           // 2: sinp.delivery.v1.DropZoneFile
+	(*ListDropZoneRequest)(nil),    // 3: sinp.delivery.v1.ListDropZoneRequest
+	(*ListDropZoneResponse)(nil),   // 4: sinp.delivery.v1.ListDropZoneResponse
+	(*GetPasswordRequest)(nil),     // 5: sinp.delivery.v1.GetPasswordRequest
+	(*GetPasswordResponse)(nil),    // 6: sinp.delivery.v1.GetPasswordResponse
+	(*ListDownloadsRequest)(nil),   // 7: sinp.delivery.v1.ListDownloadsRequest
+	(*DownloadRecord)(nil),         // 8: sinp.delivery.v1.DownloadRecord
+	(*ListDownloadsResponse)(nil),  // 9: sinp.delivery.v1.ListDownloadsResponse
+	(*PostponeExpiryRequest)(nil),  // 10: sinp.delivery.v1.PostponeExpiryRequest
+	(*PostponeExpiryResponse)(nil), // 11: sinp.delivery.v1.PostponeExpiryResponse
+	(v1.FileKind)(0),               // 12: sinp.events.v1.FileKind
+	(*timestamppb.Timestamp)(nil),  // 13: google.protobuf.Timestamp
+	(v1.ReleaseRule)(0),            // 14: sinp.events.v1.ReleaseRule
 }
 var file_sinp_delivery_v1_delivery_proto_depIdxs = []int32{
-	8, // 0: sinp.delivery.v1.DropZoneFile.published_at:type_name -> google.protobuf.Timestamp
-	0, // 1: sinp.delivery.v1.ListDropZoneResponse.files:type_name -> sinp.delivery.v1.DropZoneFile
-	0, // 2: sinp.delivery.v1.DownloadResponse.file:type_name -> sinp.delivery.v1.DropZoneFile
-	8, // 3: sinp.delivery.v1.DownloadRecord.downloaded_at:type_name -> google.protobuf.Timestamp
-	6, // 4: sinp.delivery.v1.ListDownloadsResponse.downloads:type_name -> sinp.delivery.v1.DownloadRecord
-	1, // 5: sinp.delivery.v1.DeliveryService.ListDropZone:input_type -> sinp.delivery.v1.ListDropZoneRequest
-	3, // 6: sinp.delivery.v1.DeliveryService.Download:input_type -> sinp.delivery.v1.DownloadRequest
-	5, // 7: sinp.delivery.v1.DeliveryService.ListDownloads:input_type -> sinp.delivery.v1.ListDownloadsRequest
-	2, // 8: sinp.delivery.v1.DeliveryService.ListDropZone:output_type -> sinp.delivery.v1.ListDropZoneResponse
-	4, // 9: sinp.delivery.v1.DeliveryService.Download:output_type -> sinp.delivery.v1.DownloadResponse
-	7, // 10: sinp.delivery.v1.DeliveryService.ListDownloads:output_type -> sinp.delivery.v1.ListDownloadsResponse
-	8, // [8:11] is the sub-list for method output_type
-	5, // [5:8] is the sub-list for method input_type
-	5, // [5:5] is the sub-list for extension type_name
-	5, // [5:5] is the sub-list for extension extendee
-	0, // [0:5] is the sub-list for field type_name
+	0,  // 0: sinp.delivery.v1.DropZoneFile.nature:type_name -> sinp.delivery.v1.FileNature
+	12, // 1: sinp.delivery.v1.DropZoneFile.kind:type_name -> sinp.events.v1.FileKind
+	13, // 2: sinp.delivery.v1.DropZoneFile.published_at:type_name -> google.protobuf.Timestamp
+	14, // 3: sinp.delivery.v1.DropZoneFile.rule:type_name -> sinp.events.v1.ReleaseRule
+	13, // 4: sinp.delivery.v1.DropZoneFile.released_at:type_name -> google.protobuf.Timestamp
+	13, // 5: sinp.delivery.v1.DropZoneFile.expires_at:type_name -> google.protobuf.Timestamp
+	2,  // 6: sinp.delivery.v1.ListDropZoneResponse.files:type_name -> sinp.delivery.v1.DropZoneFile
+	1,  // 7: sinp.delivery.v1.DownloadRecord.action:type_name -> sinp.delivery.v1.AuditAction
+	13, // 8: sinp.delivery.v1.DownloadRecord.at:type_name -> google.protobuf.Timestamp
+	8,  // 9: sinp.delivery.v1.ListDownloadsResponse.downloads:type_name -> sinp.delivery.v1.DownloadRecord
+	2,  // 10: sinp.delivery.v1.PostponeExpiryResponse.file:type_name -> sinp.delivery.v1.DropZoneFile
+	3,  // 11: sinp.delivery.v1.DeliveryService.ListDropZone:input_type -> sinp.delivery.v1.ListDropZoneRequest
+	5,  // 12: sinp.delivery.v1.DeliveryService.GetPassword:input_type -> sinp.delivery.v1.GetPasswordRequest
+	7,  // 13: sinp.delivery.v1.DeliveryService.ListDownloads:input_type -> sinp.delivery.v1.ListDownloadsRequest
+	10, // 14: sinp.delivery.v1.DeliveryService.PostponeExpiry:input_type -> sinp.delivery.v1.PostponeExpiryRequest
+	4,  // 15: sinp.delivery.v1.DeliveryService.ListDropZone:output_type -> sinp.delivery.v1.ListDropZoneResponse
+	6,  // 16: sinp.delivery.v1.DeliveryService.GetPassword:output_type -> sinp.delivery.v1.GetPasswordResponse
+	9,  // 17: sinp.delivery.v1.DeliveryService.ListDownloads:output_type -> sinp.delivery.v1.ListDownloadsResponse
+	11, // 18: sinp.delivery.v1.DeliveryService.PostponeExpiry:output_type -> sinp.delivery.v1.PostponeExpiryResponse
+	15, // [15:19] is the sub-list for method output_type
+	11, // [11:15] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_sinp_delivery_v1_delivery_proto_init() }
@@ -552,13 +1008,14 @@ func file_sinp_delivery_v1_delivery_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sinp_delivery_v1_delivery_proto_rawDesc), len(file_sinp_delivery_v1_delivery_proto_rawDesc)),
-			NumEnums:      0,
-			NumMessages:   8,
+			NumEnums:      2,
+			NumMessages:   10,
 			NumExtensions: 0,
 			NumServices:   1,
 		},
 		GoTypes:           file_sinp_delivery_v1_delivery_proto_goTypes,
 		DependencyIndexes: file_sinp_delivery_v1_delivery_proto_depIdxs,
+		EnumInfos:         file_sinp_delivery_v1_delivery_proto_enumTypes,
 		MessageInfos:      file_sinp_delivery_v1_delivery_proto_msgTypes,
 	}.Build()
 	File_sinp_delivery_v1_delivery_proto = out.File

@@ -4,7 +4,9 @@
 // - protoc             (unknown)
 // source: sinp/delivery/v1/delivery.proto
 
-// Package sinp.delivery.v1 is the API of requesters' drop zones.
+// Package sinp.delivery.v1 is the API of requesters' drop zones. Files
+// themselves are downloaded over HTTP (GET /dropzone/{reference}/{file},
+// with the same token), with Range, ETag and Content-Disposition.
 
 package deliveryv1
 
@@ -21,24 +23,30 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	DeliveryService_ListDropZone_FullMethodName  = "/sinp.delivery.v1.DeliveryService/ListDropZone"
-	DeliveryService_Download_FullMethodName      = "/sinp.delivery.v1.DeliveryService/Download"
-	DeliveryService_ListDownloads_FullMethodName = "/sinp.delivery.v1.DeliveryService/ListDownloads"
+	DeliveryService_ListDropZone_FullMethodName   = "/sinp.delivery.v1.DeliveryService/ListDropZone"
+	DeliveryService_GetPassword_FullMethodName    = "/sinp.delivery.v1.DeliveryService/GetPassword"
+	DeliveryService_ListDownloads_FullMethodName  = "/sinp.delivery.v1.DeliveryService/ListDownloads"
+	DeliveryService_PostponeExpiry_FullMethodName = "/sinp.delivery.v1.DeliveryService/PostponeExpiry"
 )
 
 // DeliveryServiceClient is the client API for DeliveryService service.
 //
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 //
-// DeliveryService: a requester sees and downloads its own drop zone only.
+// DeliveryService: a requester sees its own drop zone only; a tracking
+// token its one request's files; the administrator the audit.
 type DeliveryServiceClient interface {
-	// ListDropZone lists the files published to the caller.
+	// ListDropZone lists the caller's published files.
 	ListDropZone(ctx context.Context, in *ListDropZoneRequest, opts ...grpc.CallOption) (*ListDropZoneResponse, error)
-	// Download streams one file; every download is recorded.
-	Download(ctx context.Context, in *DownloadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadResponse], error)
-	// ListDownloads is the audit of who downloaded what and when
-	// (administrator).
+	// GetPassword shows an F2 archive's password to its entitled requester;
+	// every showing is audited.
+	GetPassword(ctx context.Context, in *GetPasswordRequest, opts ...grpc.CallOption) (*GetPasswordResponse, error)
+	// ListDownloads is the audit: who downloaded what, and who was shown
+	// which password, when, from where (administrator).
 	ListDownloads(ctx context.Context, in *ListDownloadsRequest, opts ...grpc.CallOption) (*ListDownloadsResponse, error)
+	// PostponeExpiry keeps a published file one more retention period, once
+	// (its requester).
+	PostponeExpiry(ctx context.Context, in *PostponeExpiryRequest, opts ...grpc.CallOption) (*PostponeExpiryResponse, error)
 }
 
 type deliveryServiceClient struct {
@@ -59,24 +67,15 @@ func (c *deliveryServiceClient) ListDropZone(ctx context.Context, in *ListDropZo
 	return out, nil
 }
 
-func (c *deliveryServiceClient) Download(ctx context.Context, in *DownloadRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[DownloadResponse], error) {
+func (c *deliveryServiceClient) GetPassword(ctx context.Context, in *GetPasswordRequest, opts ...grpc.CallOption) (*GetPasswordResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
-	stream, err := c.cc.NewStream(ctx, &DeliveryService_ServiceDesc.Streams[0], DeliveryService_Download_FullMethodName, cOpts...)
+	out := new(GetPasswordResponse)
+	err := c.cc.Invoke(ctx, DeliveryService_GetPassword_FullMethodName, in, out, cOpts...)
 	if err != nil {
 		return nil, err
 	}
-	x := &grpc.GenericClientStream[DownloadRequest, DownloadResponse]{ClientStream: stream}
-	if err := x.ClientStream.SendMsg(in); err != nil {
-		return nil, err
-	}
-	if err := x.ClientStream.CloseSend(); err != nil {
-		return nil, err
-	}
-	return x, nil
+	return out, nil
 }
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type DeliveryService_DownloadClient = grpc.ServerStreamingClient[DownloadResponse]
 
 func (c *deliveryServiceClient) ListDownloads(ctx context.Context, in *ListDownloadsRequest, opts ...grpc.CallOption) (*ListDownloadsResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -88,19 +87,34 @@ func (c *deliveryServiceClient) ListDownloads(ctx context.Context, in *ListDownl
 	return out, nil
 }
 
+func (c *deliveryServiceClient) PostponeExpiry(ctx context.Context, in *PostponeExpiryRequest, opts ...grpc.CallOption) (*PostponeExpiryResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(PostponeExpiryResponse)
+	err := c.cc.Invoke(ctx, DeliveryService_PostponeExpiry_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // DeliveryServiceServer is the server API for DeliveryService service.
 // All implementations must embed UnimplementedDeliveryServiceServer
 // for forward compatibility.
 //
-// DeliveryService: a requester sees and downloads its own drop zone only.
+// DeliveryService: a requester sees its own drop zone only; a tracking
+// token its one request's files; the administrator the audit.
 type DeliveryServiceServer interface {
-	// ListDropZone lists the files published to the caller.
+	// ListDropZone lists the caller's published files.
 	ListDropZone(context.Context, *ListDropZoneRequest) (*ListDropZoneResponse, error)
-	// Download streams one file; every download is recorded.
-	Download(*DownloadRequest, grpc.ServerStreamingServer[DownloadResponse]) error
-	// ListDownloads is the audit of who downloaded what and when
-	// (administrator).
+	// GetPassword shows an F2 archive's password to its entitled requester;
+	// every showing is audited.
+	GetPassword(context.Context, *GetPasswordRequest) (*GetPasswordResponse, error)
+	// ListDownloads is the audit: who downloaded what, and who was shown
+	// which password, when, from where (administrator).
 	ListDownloads(context.Context, *ListDownloadsRequest) (*ListDownloadsResponse, error)
+	// PostponeExpiry keeps a published file one more retention period, once
+	// (its requester).
+	PostponeExpiry(context.Context, *PostponeExpiryRequest) (*PostponeExpiryResponse, error)
 	mustEmbedUnimplementedDeliveryServiceServer()
 }
 
@@ -114,11 +128,14 @@ type UnimplementedDeliveryServiceServer struct{}
 func (UnimplementedDeliveryServiceServer) ListDropZone(context.Context, *ListDropZoneRequest) (*ListDropZoneResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDropZone not implemented")
 }
-func (UnimplementedDeliveryServiceServer) Download(*DownloadRequest, grpc.ServerStreamingServer[DownloadResponse]) error {
-	return status.Error(codes.Unimplemented, "method Download not implemented")
+func (UnimplementedDeliveryServiceServer) GetPassword(context.Context, *GetPasswordRequest) (*GetPasswordResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetPassword not implemented")
 }
 func (UnimplementedDeliveryServiceServer) ListDownloads(context.Context, *ListDownloadsRequest) (*ListDownloadsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ListDownloads not implemented")
+}
+func (UnimplementedDeliveryServiceServer) PostponeExpiry(context.Context, *PostponeExpiryRequest) (*PostponeExpiryResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PostponeExpiry not implemented")
 }
 func (UnimplementedDeliveryServiceServer) mustEmbedUnimplementedDeliveryServiceServer() {}
 func (UnimplementedDeliveryServiceServer) testEmbeddedByValue()                         {}
@@ -159,16 +176,23 @@ func _DeliveryService_ListDropZone_Handler(srv interface{}, ctx context.Context,
 	return interceptor(ctx, in, info, handler)
 }
 
-func _DeliveryService_Download_Handler(srv interface{}, stream grpc.ServerStream) error {
-	m := new(DownloadRequest)
-	if err := stream.RecvMsg(m); err != nil {
-		return err
+func _DeliveryService_GetPassword_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetPasswordRequest)
+	if err := dec(in); err != nil {
+		return nil, err
 	}
-	return srv.(DeliveryServiceServer).Download(m, &grpc.GenericServerStream[DownloadRequest, DownloadResponse]{ServerStream: stream})
+	if interceptor == nil {
+		return srv.(DeliveryServiceServer).GetPassword(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeliveryService_GetPassword_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeliveryServiceServer).GetPassword(ctx, req.(*GetPasswordRequest))
+	}
+	return interceptor(ctx, in, info, handler)
 }
-
-// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
-type DeliveryService_DownloadServer = grpc.ServerStreamingServer[DownloadResponse]
 
 func _DeliveryService_ListDownloads_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(ListDownloadsRequest)
@@ -188,6 +212,24 @@ func _DeliveryService_ListDownloads_Handler(srv interface{}, ctx context.Context
 	return interceptor(ctx, in, info, handler)
 }
 
+func _DeliveryService_PostponeExpiry_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PostponeExpiryRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(DeliveryServiceServer).PostponeExpiry(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: DeliveryService_PostponeExpiry_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(DeliveryServiceServer).PostponeExpiry(ctx, req.(*PostponeExpiryRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // DeliveryService_ServiceDesc is the grpc.ServiceDesc for DeliveryService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -200,16 +242,18 @@ var DeliveryService_ServiceDesc = grpc.ServiceDesc{
 			Handler:    _DeliveryService_ListDropZone_Handler,
 		},
 		{
+			MethodName: "GetPassword",
+			Handler:    _DeliveryService_GetPassword_Handler,
+		},
+		{
 			MethodName: "ListDownloads",
 			Handler:    _DeliveryService_ListDownloads_Handler,
 		},
-	},
-	Streams: []grpc.StreamDesc{
 		{
-			StreamName:    "Download",
-			Handler:       _DeliveryService_Download_Handler,
-			ServerStreams: true,
+			MethodName: "PostponeExpiry",
+			Handler:    _DeliveryService_PostponeExpiry_Handler,
 		},
 	},
+	Streams:  []grpc.StreamDesc{},
 	Metadata: "sinp/delivery/v1/delivery.proto",
 }

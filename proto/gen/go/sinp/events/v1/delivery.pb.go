@@ -9,6 +9,7 @@ package eventsv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -21,19 +22,29 @@ const (
 	_ = protoimpl.EnforceVersion(protoimpl.MaxVersion - 20)
 )
 
-// ArchivePublished: sinp.delivery.published
+// ArchivePublished: sinp.delivery.published. A released archive is in its
+// requester's drop zone, complete and verified.
 type ArchivePublished struct {
-	state              protoimpl.MessageState `protogen:"open.v1"`
-	Meta               *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
-	Reference          string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
-	DeliverableId      string                 `protobuf:"bytes,3,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
-	Kind               FileKind               `protobuf:"varint,4,opt,name=kind,proto3,enum=sinp.events.v1.FileKind" json:"kind,omitempty"`
-	Pole               string                 `protobuf:"bytes,5,opt,name=pole,proto3" json:"pole,omitempty"`
-	RequesterAccountId string                 `protobuf:"bytes,6,opt,name=requester_account_id,json=requesterAccountId,proto3" json:"requester_account_id,omitempty"`
-	// Name of the file in the requester's drop zone.
-	FileName      string `protobuf:"bytes,7,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
-	Sha256        string `protobuf:"bytes,8,opt,name=sha256,proto3" json:"sha256,omitempty"`
-	Bytes         int64  `protobuf:"varint,9,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Meta          *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
+	Reference     string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	DeliverableId string                 `protobuf:"bytes,3,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	Kind          FileKind               `protobuf:"varint,4,opt,name=kind,proto3,enum=sinp.events.v1.FileKind" json:"kind,omitempty"`
+	Pole          string                 `protobuf:"bytes,5,opt,name=pole,proto3" json:"pole,omitempty"`
+	// Empty for an account-less requester.
+	RequesterAccountId string `protobuf:"bytes,6,opt,name=requester_account_id,json=requesterAccountId,proto3" json:"requester_account_id,omitempty"`
+	// Path of the file in the drop zone (e.g. "R-2026-000001/R-2026-000001_F1.7z").
+	FileName string `protobuf:"bytes,7,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	Sha256   string `protobuf:"bytes,8,opt,name=sha256,proto3" json:"sha256,omitempty"`
+	Bytes    int64  `protobuf:"varint,9,opt,name=bytes,proto3" json:"bytes,omitempty"`
+	// The drop zone ("acc-…" for an account, "req-<reference>" for a
+	// tracking-token holder).
+	DropZone string      `protobuf:"bytes,10,opt,name=drop_zone,json=dropZone,proto3" json:"drop_zone,omitempty"`
+	Rule     ReleaseRule `protobuf:"varint,11,opt,name=rule,proto3,enum=sinp.events.v1.ReleaseRule" json:"rule,omitempty"`
+	// When the rule released it, and when the file leaves the drop zone.
+	ReleasedAt    *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=released_at,json=releasedAt,proto3" json:"released_at,omitempty"`
+	ExpiresAt     *timestamppb.Timestamp `protobuf:"bytes,13,opt,name=expires_at,json=expiresAt,proto3" json:"expires_at,omitempty"`
+	Rows          int64                  `protobuf:"varint,14,opt,name=rows,proto3" json:"rows,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -131,7 +142,43 @@ func (x *ArchivePublished) GetBytes() int64 {
 	return 0
 }
 
-// NoticePublished: sinp.delivery.notice. Published instead of a withheld F2.
+func (x *ArchivePublished) GetDropZone() string {
+	if x != nil {
+		return x.DropZone
+	}
+	return ""
+}
+
+func (x *ArchivePublished) GetRule() ReleaseRule {
+	if x != nil {
+		return x.Rule
+	}
+	return ReleaseRule_RELEASE_RULE_UNSPECIFIED
+}
+
+func (x *ArchivePublished) GetReleasedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReleasedAt
+	}
+	return nil
+}
+
+func (x *ArchivePublished) GetExpiresAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ExpiresAt
+	}
+	return nil
+}
+
+func (x *ArchivePublished) GetRows() int64 {
+	if x != nil {
+		return x.Rows
+	}
+	return 0
+}
+
+// NoticePublished: sinp.delivery.notice. Published instead of a withheld
+// F2: the pôle's justification.
 type NoticePublished struct {
 	state              protoimpl.MessageState `protogen:"open.v1"`
 	Meta               *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
@@ -141,6 +188,7 @@ type NoticePublished struct {
 	RequesterAccountId string                 `protobuf:"bytes,5,opt,name=requester_account_id,json=requesterAccountId,proto3" json:"requester_account_id,omitempty"`
 	FileName           string                 `protobuf:"bytes,6,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
 	Justification      string                 `protobuf:"bytes,7,opt,name=justification,proto3" json:"justification,omitempty"`
+	DropZone           string                 `protobuf:"bytes,8,opt,name=drop_zone,json=dropZone,proto3" json:"drop_zone,omitempty"`
 	unknownFields      protoimpl.UnknownFields
 	sizeCache          protoimpl.SizeCache
 }
@@ -224,11 +272,96 @@ func (x *NoticePublished) GetJustification() string {
 	return ""
 }
 
+func (x *NoticePublished) GetDropZone() string {
+	if x != nil {
+		return x.DropZone
+	}
+	return ""
+}
+
+// ArchiveExpired: sinp.delivery.expired. A published file's retention
+// ended: it left the drop zone; its records and audit stay.
+type ArchiveExpired struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Meta          *Meta                  `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
+	Reference     string                 `protobuf:"bytes,2,opt,name=reference,proto3" json:"reference,omitempty"`
+	DeliverableId string                 `protobuf:"bytes,3,opt,name=deliverable_id,json=deliverableId,proto3" json:"deliverable_id,omitempty"`
+	DropZone      string                 `protobuf:"bytes,4,opt,name=drop_zone,json=dropZone,proto3" json:"drop_zone,omitempty"`
+	FileName      string                 `protobuf:"bytes,5,opt,name=file_name,json=fileName,proto3" json:"file_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ArchiveExpired) Reset() {
+	*x = ArchiveExpired{}
+	mi := &file_sinp_events_v1_delivery_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ArchiveExpired) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ArchiveExpired) ProtoMessage() {}
+
+func (x *ArchiveExpired) ProtoReflect() protoreflect.Message {
+	mi := &file_sinp_events_v1_delivery_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ArchiveExpired.ProtoReflect.Descriptor instead.
+func (*ArchiveExpired) Descriptor() ([]byte, []int) {
+	return file_sinp_events_v1_delivery_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ArchiveExpired) GetMeta() *Meta {
+	if x != nil {
+		return x.Meta
+	}
+	return nil
+}
+
+func (x *ArchiveExpired) GetReference() string {
+	if x != nil {
+		return x.Reference
+	}
+	return ""
+}
+
+func (x *ArchiveExpired) GetDeliverableId() string {
+	if x != nil {
+		return x.DeliverableId
+	}
+	return ""
+}
+
+func (x *ArchiveExpired) GetDropZone() string {
+	if x != nil {
+		return x.DropZone
+	}
+	return ""
+}
+
+func (x *ArchiveExpired) GetFileName() string {
+	if x != nil {
+		return x.FileName
+	}
+	return ""
+}
+
 var File_sinp_events_v1_delivery_proto protoreflect.FileDescriptor
 
 const file_sinp_events_v1_delivery_proto_rawDesc = "" +
 	"\n" +
-	"\x1dsinp/events/v1/delivery.proto\x12\x0esinp.events.v1\x1a\x1fsinp/events/v1/extraction.proto\x1a\x19sinp/events/v1/meta.proto\"\xc0\x02\n" +
+	"\x1dsinp/events/v1/delivery.proto\x12\x0esinp.events.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1fsinp/events/v1/extraction.proto\x1a\x19sinp/events/v1/meta.proto\x1a\x1bsinp/events/v1/review.proto\"\x9a\x04\n" +
 	"\x10ArchivePublished\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12%\n" +
@@ -238,7 +371,15 @@ const file_sinp_events_v1_delivery_proto_rawDesc = "" +
 	"\x14requester_account_id\x18\x06 \x01(\tR\x12requesterAccountId\x12\x1b\n" +
 	"\tfile_name\x18\a \x01(\tR\bfileName\x12\x16\n" +
 	"\x06sha256\x18\b \x01(\tR\x06sha256\x12\x14\n" +
-	"\x05bytes\x18\t \x01(\x03R\x05bytes\"\x89\x02\n" +
+	"\x05bytes\x18\t \x01(\x03R\x05bytes\x12\x1b\n" +
+	"\tdrop_zone\x18\n" +
+	" \x01(\tR\bdropZone\x12/\n" +
+	"\x04rule\x18\v \x01(\x0e2\x1b.sinp.events.v1.ReleaseRuleR\x04rule\x12;\n" +
+	"\vreleased_at\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"releasedAt\x129\n" +
+	"\n" +
+	"expires_at\x18\r \x01(\v2\x1a.google.protobuf.TimestampR\texpiresAt\x12\x12\n" +
+	"\x04rows\x18\x0e \x01(\x03R\x04rows\"\xa6\x02\n" +
 	"\x0fNoticePublished\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12%\n" +
@@ -246,7 +387,14 @@ const file_sinp_events_v1_delivery_proto_rawDesc = "" +
 	"\x04pole\x18\x04 \x01(\tR\x04pole\x120\n" +
 	"\x14requester_account_id\x18\x05 \x01(\tR\x12requesterAccountId\x12\x1b\n" +
 	"\tfile_name\x18\x06 \x01(\tR\bfileName\x12$\n" +
-	"\rjustification\x18\a \x01(\tR\rjustificationB8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
+	"\rjustification\x18\a \x01(\tR\rjustification\x12\x1b\n" +
+	"\tdrop_zone\x18\b \x01(\tR\bdropZone\"\xb9\x01\n" +
+	"\x0eArchiveExpired\x12(\n" +
+	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
+	"\treference\x18\x02 \x01(\tR\treference\x12%\n" +
+	"\x0edeliverable_id\x18\x03 \x01(\tR\rdeliverableId\x12\x1b\n" +
+	"\tdrop_zone\x18\x04 \x01(\tR\bdropZone\x12\x1b\n" +
+	"\tfile_name\x18\x05 \x01(\tR\bfileNameB8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_sinp_events_v1_delivery_proto_rawDescOnce sync.Once
@@ -260,22 +408,29 @@ func file_sinp_events_v1_delivery_proto_rawDescGZIP() []byte {
 	return file_sinp_events_v1_delivery_proto_rawDescData
 }
 
-var file_sinp_events_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 2)
+var file_sinp_events_v1_delivery_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
 var file_sinp_events_v1_delivery_proto_goTypes = []any{
-	(*ArchivePublished)(nil), // 0: sinp.events.v1.ArchivePublished
-	(*NoticePublished)(nil),  // 1: sinp.events.v1.NoticePublished
-	(*Meta)(nil),             // 2: sinp.events.v1.Meta
-	(FileKind)(0),            // 3: sinp.events.v1.FileKind
+	(*ArchivePublished)(nil),      // 0: sinp.events.v1.ArchivePublished
+	(*NoticePublished)(nil),       // 1: sinp.events.v1.NoticePublished
+	(*ArchiveExpired)(nil),        // 2: sinp.events.v1.ArchiveExpired
+	(*Meta)(nil),                  // 3: sinp.events.v1.Meta
+	(FileKind)(0),                 // 4: sinp.events.v1.FileKind
+	(ReleaseRule)(0),              // 5: sinp.events.v1.ReleaseRule
+	(*timestamppb.Timestamp)(nil), // 6: google.protobuf.Timestamp
 }
 var file_sinp_events_v1_delivery_proto_depIdxs = []int32{
-	2, // 0: sinp.events.v1.ArchivePublished.meta:type_name -> sinp.events.v1.Meta
-	3, // 1: sinp.events.v1.ArchivePublished.kind:type_name -> sinp.events.v1.FileKind
-	2, // 2: sinp.events.v1.NoticePublished.meta:type_name -> sinp.events.v1.Meta
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	3, // 0: sinp.events.v1.ArchivePublished.meta:type_name -> sinp.events.v1.Meta
+	4, // 1: sinp.events.v1.ArchivePublished.kind:type_name -> sinp.events.v1.FileKind
+	5, // 2: sinp.events.v1.ArchivePublished.rule:type_name -> sinp.events.v1.ReleaseRule
+	6, // 3: sinp.events.v1.ArchivePublished.released_at:type_name -> google.protobuf.Timestamp
+	6, // 4: sinp.events.v1.ArchivePublished.expires_at:type_name -> google.protobuf.Timestamp
+	3, // 5: sinp.events.v1.NoticePublished.meta:type_name -> sinp.events.v1.Meta
+	3, // 6: sinp.events.v1.ArchiveExpired.meta:type_name -> sinp.events.v1.Meta
+	7, // [7:7] is the sub-list for method output_type
+	7, // [7:7] is the sub-list for method input_type
+	7, // [7:7] is the sub-list for extension type_name
+	7, // [7:7] is the sub-list for extension extendee
+	0, // [0:7] is the sub-list for field type_name
 }
 
 func init() { file_sinp_events_v1_delivery_proto_init() }
@@ -285,13 +440,14 @@ func file_sinp_events_v1_delivery_proto_init() {
 	}
 	file_sinp_events_v1_extraction_proto_init()
 	file_sinp_events_v1_meta_proto_init()
+	file_sinp_events_v1_review_proto_init()
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_sinp_events_v1_delivery_proto_rawDesc), len(file_sinp_events_v1_delivery_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   2,
+			NumMessages:   3,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
