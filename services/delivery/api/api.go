@@ -1,0 +1,275 @@
+// Package api is the delivery service's gRPC API and its HTTP download
+// route: who may call what (Access; inside, a requester reaches its own
+// drop zone only, a tracking token its one request's files), requests into
+// use cases, every download audited.
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"sinp.occitanie.fr/platform/auth"
+	"sinp.occitanie.fr/platform/grpcserver"
+	deliveryv1 "sinp.occitanie.fr/proto/gen/go/sinp/delivery/v1"
+	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
+	"sinp.occitanie.fr/services/delivery/app"
+	"sinp.occitanie.fr/services/delivery/store"
+	"sinp.occitanie.fr/services/delivery/zone"
+)
+
+// Access says who may call each DeliveryService method.
+var Access = auth.Rules{
+	deliveryv1.DeliveryService_ListDropZone_FullMethodName:   auth.Allow(auth.Requester, auth.Tracking),
+	deliveryv1.DeliveryService_GetPassword_FullMethodName:    auth.Allow(auth.Requester),
+	deliveryv1.DeliveryService_ListDownloads_FullMethodName:  auth.Allow(auth.Administrator),
+	deliveryv1.DeliveryService_PostponeExpiry_FullMethodName: auth.Allow(auth.Requester, auth.Tracking),
+}
+
+// DownloadRoute is the HTTP pattern files are downloaded from.
+const DownloadRoute = "GET /dropzone/{reference}/{file}"
+
+// Server serves sinp.delivery.v1.DeliveryService.
+type Server struct {
+	deliveryv1.UnimplementedDeliveryServiceServer
+	App *app.Service
+}
+
+func errorStatus(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, app.ErrNotFound):
+		return status.Error(codes.NotFound, "no such file (or not yours)")
+	case errors.Is(err, app.ErrNoPassword), errors.Is(err, app.ErrPostponed), errors.Is(err, app.ErrExpired):
+		return status.Error(codes.FailedPrecondition, err.Error())
+	case status.Code(err) != codes.Unknown:
+		return err
+	}
+	return status.Error(codes.Unavailable, "delivery: "+err.Error())
+}
+
+func kindProto(k string) eventsv1.FileKind {
+	if k == "F2" {
+		return eventsv1.FileKind_FILE_KIND_F2
+	}
+	return eventsv1.FileKind_FILE_KIND_F1
+}
+
+// FileProto is a publication as the API shows it.
+func FileProto(p store.Publication) *deliveryv1.DropZoneFile {
+	f := &deliveryv1.DropZoneFile{FileName: p.Path, Reference: p.Reference, DeliverableId: p.DeliverableID, Kind: kindProto(p.Kind),
+		Pole: p.Pole, Sha256: p.SHA256, Bytes: p.Bytes, Rows: p.Rows, Encrypted: p.Encrypted, PublishedAt: timestamppb.New(p.PublishedAt),
+		Postponed: p.Postponed, Expired: !p.ExpiredAt.IsZero(), Nature: deliveryv1.FileNature_FILE_NATURE_ARCHIVE}
+	if p.Nature == "notice" {
+		f.Nature = deliveryv1.FileNature_FILE_NATURE_NOTICE
+	}
+	if v, ok := eventsv1.ReleaseRule_value["RELEASE_RULE_"+upper(p.Rule)]; ok {
+		f.Rule = eventsv1.ReleaseRule(v)
+	}
+	if !p.ReleasedAt.IsZero() {
+		f.ReleasedAt = timestamppb.New(p.ReleasedAt)
+	}
+	if !p.ExpiresAt.IsZero() {
+		f.ExpiresAt = timestamppb.New(p.ExpiresAt)
+	}
+	if !f.Expired {
+		f.DownloadPath = "/dropzone/" + p.Path
+	}
+	return f
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
+}
+
+func (s *Server) ListDropZone(ctx context.Context, req *deliveryv1.ListDropZoneRequest) (*deliveryv1.ListDropZoneResponse, error) {
+	size := int(req.GetPageSize())
+	if size <= 0 || size > 500 {
+		size = 200
+	}
+	z, list, err := s.App.Files(ctx, auth.FromContext(ctx), req.GetReference(), req.GetPageToken(), size+1)
+	if err != nil {
+		return nil, errorStatus(err)
+	}
+	resp := &deliveryv1.ListDropZoneResponse{DropZone: z}
+	if len(list) > size {
+		list = list[:size]
+		resp.NextPageToken = list[size-1].Path
+	}
+	for _, p := range list {
+		resp.Files = append(resp.Files, FileProto(p))
+	}
+	return resp, nil
+}
+
+func address(ctx context.Context) string {
+	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
+		if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
+			return host
+		}
+		return p.Addr.String()
+	}
+	return ""
+}
+
+func (s *Server) GetPassword(ctx context.Context, req *deliveryv1.GetPasswordRequest) (*deliveryv1.GetPasswordResponse, error) {
+	if req.GetDeliverableId() == "" {
+		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "deliverable_id", Description: "required"})
+	}
+	pw, err := s.App.Password(ctx, auth.FromContext(ctx), req.GetDeliverableId(), address(ctx))
+	if err != nil {
+		return nil, errorStatus(err)
+	}
+	return &deliveryv1.GetPasswordResponse{DeliverableId: req.GetDeliverableId(), Password: pw}, nil
+}
+
+func (s *Server) ListDownloads(ctx context.Context, req *deliveryv1.ListDownloadsRequest) (*deliveryv1.ListDownloadsResponse, error) {
+	size := int(req.GetPageSize())
+	if size <= 0 || size > 1000 {
+		size = 200
+	}
+	var after int64
+	if req.GetPageToken() != "" {
+		n, err := strconv.ParseInt(req.GetPageToken(), 10, 64)
+		if err != nil {
+			return nil, grpcserver.Invalid(grpcserver.Violation{Field: "page_token", Description: "not a token this service gave"})
+		}
+		after = n
+	}
+	list, err := store.Audits(ctx, s.App.DB, req.GetReference(), after, size)
+	if err != nil {
+		return nil, errorStatus(err)
+	}
+	resp := &deliveryv1.ListDownloadsResponse{}
+	for _, a := range list {
+		action := deliveryv1.AuditAction_AUDIT_ACTION_DOWNLOAD
+		if a.Action == "password" {
+			action = deliveryv1.AuditAction_AUDIT_ACTION_PASSWORD_SHOWN
+		}
+		resp.Downloads = append(resp.Downloads, &deliveryv1.DownloadRecord{Id: a.ID, Action: action, Who: a.Principal, Reference: a.Reference,
+			DeliverableId: a.DeliverableID, Pole: a.Pole, FileName: a.Path, At: timestamppb.New(a.At), RemoteAddr: a.Address,
+			BytesSent: a.BytesSent, Complete: a.Complete, Range: a.Range})
+	}
+	if len(list) == size {
+		resp.NextPageToken = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return resp, nil
+}
+
+func (s *Server) PostponeExpiry(ctx context.Context, req *deliveryv1.PostponeExpiryRequest) (*deliveryv1.PostponeExpiryResponse, error) {
+	if req.GetDeliverableId() == "" {
+		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "deliverable_id", Description: "required"})
+	}
+	p, err := s.App.Postpone(ctx, auth.FromContext(ctx), req.GetDeliverableId())
+	if err != nil {
+		return nil, errorStatus(err)
+	}
+	return &deliveryv1.PostponeExpiryResponse{File: FileProto(p)}, nil
+}
+
+// Downloads serves a drop zone's files over HTTP, to their requester only:
+// Range, ETag (the SHA-256) and Content-Disposition; each download audited
+// with the bytes sent and whether the whole file went out.
+type Downloads struct {
+	App  *app.Service
+	Auth *auth.Authenticator
+	DB   *pgxpool.Pool
+}
+
+// counting counts what a response sends.
+type counting struct {
+	http.ResponseWriter
+	n      int64
+	status int
+}
+
+func (c *counting) WriteHeader(code int) {
+	c.status = code
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c *counting) Write(b []byte) (int, error) {
+	n, err := c.ResponseWriter.Write(b)
+	c.n += int64(n)
+	return n, err
+}
+
+func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	p, code, msg := h.Auth.HTTP(r, auth.Requester, auth.Tracking)
+	if code != http.StatusOK {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="sinp"`)
+		http.Error(w, msg, code)
+		return
+	}
+	ref, name := r.PathValue("reference"), r.PathValue("file")
+	path, err := zone.Path(ref, name)
+	z := app.ZoneOf(p)
+	// Whatever is wrong (a name the system would not make, another's file,
+	// an expired one), the answer is the same.
+	notFound := func() { http.Error(w, "no such file", http.StatusNotFound) }
+	if err != nil || z == "" {
+		notFound()
+		return
+	}
+	pub, err := store.ByPath(r.Context(), h.DB, z, path)
+	if err != nil || !app.Owns(p, pub) || !pub.ExpiredAt.IsZero() {
+		notFound()
+		return
+	}
+	f, st, err := h.App.Zones.Open(z, path)
+	if err != nil {
+		notFound()
+		return
+	}
+	defer f.Close()
+	if st.Size() != pub.Bytes {
+		h.App.Log.Error("delivery: a drop-zone file differs from its record; not served", "zone", z, "path", path)
+		http.Error(w, "this file is being repaired", http.StatusServiceUnavailable)
+		return
+	}
+	hdr := w.Header()
+	hdr.Set("ETag", `"`+pub.SHA256+`"`)
+	hdr.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
+	hdr.Set("Cache-Control", "private, no-store")
+	hdr.Set("X-Content-Type-Options", "nosniff")
+	if pub.Nature == "notice" {
+		hdr.Set("Content-Type", "text/plain; charset=utf-8")
+	} else {
+		hdr.Set("Content-Type", "application/x-7z-compressed")
+	}
+	cw := &counting{ResponseWriter: w, status: http.StatusOK}
+	http.ServeContent(cw, r, name, pub.PublishedAt, f)
+	if r.Method == http.MethodHead || cw.status == http.StatusNotModified {
+		return
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a := store.Audit{At: h.App.Clock.Now(), Action: "download", Principal: p.String(), Reference: pub.Reference,
+		DeliverableID: pub.DeliverableID, Pole: pub.Pole, Path: pub.Path, Address: host, BytesSent: cw.n,
+		Complete: cw.status == http.StatusOK && cw.n == st.Size(), Range: r.Header.Get("Range")}
+	// The client has its bytes: the audit must be written even if it went away.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
+	if err := store.AddAudit(ctx, h.DB, a); err != nil {
+		h.App.Log.Error("delivery: a download could not be audited", "deliverable", pub.DeliverableID, "principal", p.String(), "err", err)
+	}
+}
