@@ -41,6 +41,7 @@ func commands() []*cli.Command {
 		dlqCommand(),
 		outboxCommand(),
 		tokenCommand(),
+		demoCommand(),
 		dbCommand(),
 		packCommand(),
 		versionCommand(),
@@ -49,6 +50,7 @@ func commands() []*cli.Command {
 	cmds = append(cmds, extractor.Commands()...)
 	cmds = append(cmds, review.Commands()...)
 	cmds = append(cmds, intake.Commands()...)
+	cmds = append(cmds, delivery.Commands()...)
 	return cmds
 }
 

@@ -53,10 +53,11 @@ func (l *lifecycle) sinpWith(env []string, token string, args ...string) (string
 	return run(l.t, e, append(args, "--addr", l.addr, "--json")...)
 }
 
-func newPlatform(t *testing.T) *platform {
+func newPlatform(t *testing.T, env ...string) *platform {
 	csv := shareddata.Require(t, "registry", "pre-adherents-2020.csv")
 	l := newLifecycle(t)
-	l.services = "intake,extractor,review"
+	l.services = "intake,extractor,review,delivery"
+	l.env = append(l.env, env...)
 	l.start()
 	p := &platform{lifecycle: l, passwords: map[string]string{}}
 	var err error
@@ -331,6 +332,7 @@ func TestIntakeFromSubmissionToExtraction(t *testing.T) {
 
 	t.Run("exactly one RequestInstructed when the process dies after publishing it", func(t *testing.T) {
 		// Instructed, and killed once JetStream has the event, before the outbox row is marked.
+		p.published()
 		p.kill()
 		p.start("SINP_TEST_KILL_AFTER_PUBLISH=intake", "SINP_TEST_KILL_SUBJECT="+bus.SubjectRequestInstructed)
 		_, _ = p.intake.InstructRequest(as(p.admin), &intakev1.InstructRequestRequest{Reference: refB, Accept: true, IdempotencyKey: "instr-b"})

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/encoding/protojson"
@@ -34,14 +35,15 @@ type lifecycle struct {
 	addr     string
 	proc     *exec.Cmd
 	logs     *syncBuffer
+	dbURL    string
 }
 
 var t0 = time.Date(2026, 3, 1, 8, 0, 0, 0, time.UTC)
 
 func newLifecycle(t *testing.T) *lifecycle {
 	ns := bustest.Start(t)
-	l := &lifecycle{t: t, ns: ns, addr: freeAddr(t), services: "extractor,review"}
-	l.env = []string{"SINP_DATABASE_URL=" + storetest.URL(t), "SINP_NATS_URL=" + ns.URL, "SINP_DATA_DIR=" + t.TempDir(),
+	l := &lifecycle{t: t, ns: ns, addr: freeAddr(t), services: "extractor,review", dbURL: storetest.URL(t)}
+	l.env = []string{"SINP_DATABASE_URL=" + l.dbURL, "SINP_NATS_URL=" + ns.URL, "SINP_DATA_DIR=" + t.TempDir(),
 		"SINP_CLOCK=manual:" + t0.Format(time.RFC3339), "SINP_GRPC_ADDR=" + l.addr, "SINP_HTTP_ADDR=" + freeAddr(t),
 		"SINP_NATS_ACK_WAIT=5s", "SINP_EXTRACT_LEASE=2s"}
 	t.Cleanup(func() {
@@ -67,6 +69,43 @@ func (l *lifecycle) start(extra ...string) {
 	}
 	if _, err := run(l.t, l.env, "health", "--addr", l.addr, "--wait", "60s"); err != nil {
 		l.t.Fatalf("sinp did not serve:\n%s", l.logs.String())
+	}
+}
+
+// published waits until the running process has relayed every event its
+// services committed (no pending outbox row in any schema), so that a test
+// hook armed on the next start fires on the test's event, not on a late one.
+func (l *lifecycle) published() {
+	l.t.Helper()
+	ctx := context.Background()
+	db, err := pgx.Connect(ctx, l.dbURL)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	defer db.Close(ctx)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		rows, _ := db.Query(ctx, `SELECT table_schema FROM information_schema.tables WHERE table_name = 'outbox'`)
+		schemas, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			l.t.Fatal(err)
+		}
+		pending := 0
+		for _, s := range schemas {
+			var n int
+			if err := db.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{s, "outbox"}.Sanitize()+
+				` WHERE published_at IS NULL AND parked_at IS NULL`).Scan(&n); err != nil {
+				l.t.Fatal(err)
+			}
+			pending += n
+		}
+		if pending == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			l.t.Fatalf("%d events still unpublished after 60s", pending)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"sinp.occitanie.fr/platform/cli"
 	"sinp.occitanie.fr/platform/outbox"
+	"sinp.occitanie.fr/services/delivery"
 	"sinp.occitanie.fr/services/review"
 )
 
@@ -23,6 +24,13 @@ func TestMain(m *testing.M) {
 		if os.Getenv("SINP_TEST_KILL_BEFORE_SETTLE") == "1" {
 			// Dies inside a release timer's transaction, before it commits.
 			review.TestHooks.BeforeSettleCommit = func(string) {
+				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+				select {}
+			}
+		}
+		if os.Getenv("SINP_TEST_KILL_BEFORE_PUBLISH_COMMIT") == "1" {
+			// Dies once an archive is in its drop zone, before its publication commits.
+			delivery.TestHooks.BeforePublishCommit = func(string) {
 				_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
 				select {}
 			}

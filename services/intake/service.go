@@ -102,7 +102,7 @@ func Definition() service.Definition {
 		}
 		addr := cfg.ExtractorAddr
 		if addr == "" {
-			addr = p.Config.GRPC.Addr
+			addr = p.GRPCAddr
 		}
 		conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
