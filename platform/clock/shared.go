@@ -37,6 +37,17 @@ type Shared struct {
 	mu      sync.Mutex
 	changed chan struct{} // closed and replaced at each change
 	last    atomic.Int64  // the latest reading handed out, Unix ns
+
+	// wall is this host's time (nil: time.Now); tests set a host whose
+	// clock runs ahead.
+	wall func() time.Time
+}
+
+func (s *Shared) wallNow() time.Time {
+	if s.wall != nil {
+		return s.wall()
+	}
+	return time.Now()
 }
 
 // Open reads the deployment's clock, creating it from spec when the
@@ -111,7 +122,7 @@ func (s *Shared) Kind() string { return s.State().KindName() }
 // Now is the deployment's time, never earlier than a reading this process
 // already gave.
 func (s *Shared) Now() time.Time {
-	t := s.state.Load().At(time.Now())
+	t := s.state.Load().At(s.wallNow())
 	n := t.UnixNano()
 	for {
 		l := s.last.Load()
@@ -305,9 +316,11 @@ func (s *Shared) change(ctx context.Context, by string, fn func(cur State, now t
 
 // Reading is the deployment's time for a decision that must never come
 // early (a timer firing, a release): this process's reading, but no later
-// than what platform.clock, read now through q (the deciding transaction),
-// says. A process that ran ahead (the clock was slowed or stopped since it
-// last looked) cannot act on its own, later, time.
+// than what platform.clock says at PostgreSQL's own time, both read now
+// through q (the deciding transaction). A process that ran ahead (the
+// clock was slowed or stopped since it last looked), or whose host clock
+// runs ahead of the database's, cannot act on its own, later, time: every
+// replica is bounded by the one clock they share.
 func Reading(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, c Clock) (time.Time, error) {
@@ -315,11 +328,14 @@ func Reading(ctx context.Context, q interface {
 	if _, ok := c.(*Shared); !ok {
 		return local, nil
 	}
-	st, err := read(ctx, q)
+	var st State
+	var wall time.Time
+	err := q.QueryRow(ctx, `SELECT kind, base, wall, factor, generation, updated_by, updated_at, clock_timestamp() FROM platform.clock`).
+		Scan(&st.Kind, &st.Base, &st.Wall, &st.Factor, &st.Generation, &st.UpdatedBy, &st.UpdatedAt, &wall)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("clock.Reading: %w", err)
 	}
-	if d := st.At(time.Now()); d.Before(local) {
+	if d := st.At(wall); d.Before(local) {
 		return d, nil
 	}
 	return local, nil

@@ -138,3 +138,30 @@ func TestMovesNeverGoBack(t *testing.T) {
 		t.Fatalf("real clock reads %v", now)
 	}
 }
+
+// A replica whose host clock runs an hour ahead of the database's reads
+// the real clock an hour ahead, but a decision it takes (Reading) is
+// bounded by PostgreSQL's time: it cannot release anything early.
+func TestAReplicaAheadOfTheDatabaseDecidesAtTheDatabasesTime(t *testing.T) {
+	db := pgtest.NewDB(t, clock.Migrations())
+	c := open(t, db, "real")
+	clock.SetWall(c, func() time.Time { return time.Now().Add(time.Hour) })
+	ctx := context.Background()
+	if ahead := c.Now(); time.Until(ahead) < 59*time.Minute {
+		t.Fatalf("the host's reading %s is not ahead", ahead)
+	}
+	got, err := clock.Reading(ctx, db, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dbNow time.Time
+	if err := db.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&dbNow); err != nil {
+		t.Fatal(err)
+	}
+	if got.After(dbNow) {
+		t.Fatalf("decided at %s, after the database's %s", got, dbNow)
+	}
+	if dbNow.Sub(got) > time.Minute {
+		t.Fatalf("decided at %s, long before the database's %s", got, dbNow)
+	}
+}

@@ -94,6 +94,20 @@ func Cancel(ctx context.Context, tx pgx.Tx, schema, key string) (bool, error) {
 	return tag.RowsAffected() > 0, nil
 }
 
+// Lock holds a timer's row (when there is one) until tx ends, so that no
+// scanner fires it meanwhile. A change that locks rows a timer's handler
+// also locks takes the timer first: the scanner holds the timer while its
+// handler takes those rows, and the opposite order would deadlock. A
+// timer a scanner is already firing is waited for: tx then sees what the
+// handler did.
+func Lock(ctx context.Context, tx pgx.Tx, schema, key string) error {
+	if _, err := tx.Exec(ctx, `SELECT 1 FROM `+pgx.Identifier{schema, "timer"}.Sanitize()+
+		` WHERE key = $1 FOR UPDATE`, key); err != nil {
+		return fmt.Errorf("timer.Lock: %w", err)
+	}
+	return nil
+}
+
 // Get returns a scheduled timer, or pg.ErrNotFound.
 func Get(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row

@@ -222,3 +222,34 @@ func TestAProcessAheadOfTheDeploymentFiresNothingEarly(t *testing.T) {
 		t.Fatalf("at its instant: fired %d (%v)", n, err)
 	}
 }
+
+// A timer held by Lock is not fired while the holder runs, and fires once
+// the holder has committed; a holder waiting on a timer being fired sees
+// the firing's work when it gets it.
+func TestALockedTimerWaitsForItsHolder(t *testing.T) {
+	db := newDB(t)
+	ctx := context.Background()
+	c := clock.NewManual(t0)
+	s := &Scanner{Pool: db, Schema: "svc", Clock: c, Handlers: map[string]Handler{"k": record}}
+	schedule(t, db, Timer{Key: "a", Kind: "k", Due: t0})
+	tx, err := db.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Lock(ctx, tx, "svc", "a"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Fire(ctx); err != nil || n != 0 {
+		t.Fatalf("fired %d while held (%v)", n, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Fire(ctx); err != nil || n != 1 {
+		t.Fatalf("fired %d once released (%v)", n, err)
+	}
+	// Locking a timer that no longer exists holds nothing and fails nothing.
+	if err := pg.InTx(ctx, db, func(tx pgx.Tx) error { return Lock(ctx, tx, "svc", "a") }); err != nil {
+		t.Fatal(err)
+	}
+}

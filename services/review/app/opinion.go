@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/timer"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	"sinp.occitanie.fr/services/review/rule"
 	"sinp.occitanie.fr/services/review/store"
@@ -31,6 +34,12 @@ type Opinion struct {
 func (s *Service) RecordOpinion(ctx context.Context, cmd Opinion) (r *store.Review, out rule.Outcome, replayed bool, err error) {
 	cmd.Justification = strings.TrimSpace(cmd.Justification)
 	err = pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		// The release timer first, as the scanner takes it before the
+		// review: an opinion and a firing are then ordered, never
+		// deadlocked, and the clock is read once both are held.
+		if err := timer.Lock(ctx, tx, Schema, timerKey(cmd.Reference)); err != nil {
+			return err
+		}
 		r, err = store.Lock(ctx, tx, cmd.Reference)
 		if err != nil {
 			return err
@@ -38,6 +47,14 @@ func (s *Service) RecordOpinion(ctx context.Context, cmd Opinion) (r *store.Revi
 		now, err := s.decidingNow(ctx, tx)
 		if err != nil {
 			return err
+		}
+		// Never before an instant something was already settled at: a
+		// process whose clock lags another's cannot slip an opinion in
+		// behind a release.
+		for _, d := range r.Deliverables {
+			if d.FiredAt.After(now) {
+				now = d.FiredAt
+			}
 		}
 		if cmd.IdempotencyKey != "" {
 			ref, earlier, err := store.OpinionByKey(ctx, tx, cmd.Reviewer, cmd.IdempotencyKey)
@@ -54,6 +71,9 @@ func (s *Service) RecordOpinion(ctx context.Context, cmd Opinion) (r *store.Revi
 		}
 		o := store.Opinion{Opinion: rule.Opinion{Pole: cmd.Pole, Verdict: cmd.Verdict, At: now, Author: cmd.Reviewer,
 			Justification: cmd.Justification}, IdempotencyKey: cmd.IdempotencyKey}
+		if d, ok := r.Deliverable("F2", cmd.Pole); ok && d.State != rule.Pending {
+			return fmt.Errorf("%w: F2 of pôle %q %s at %s", rule.ErrSettled, cmd.Pole, d.State, d.SettledAt.Format(time.RFC3339Nano))
+		}
 		if err := r.Policy.Accept(r.Facts(), o.Opinion); err != nil {
 			return err
 		}
