@@ -340,6 +340,11 @@ func (s *Service) Password(ctx context.Context, p auth.Principal, deliverableID,
 func (s *Service) Postpone(ctx context.Context, p auth.Principal, deliverableID string) (store.Publication, error) {
 	var out store.Publication
 	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+		// The expiry timer first, as its scanner takes it before the
+		// publication: the two are ordered, never deadlocked.
+		if err := timer.Lock(ctx, tx, Schema, "expire:"+deliverableID); err != nil {
+			return err
+		}
 		pub, err := store.Get(ctx, tx, deliverableID, true)
 		if err != nil {
 			return err
@@ -347,8 +352,12 @@ func (s *Service) Postpone(ctx context.Context, p auth.Principal, deliverableID 
 		if !Owns(p, pub) {
 			return ErrNotFound
 		}
+		now, err := s.now(ctx, tx)
+		if err != nil {
+			return err
+		}
 		switch {
-		case !pub.ExpiredAt.IsZero():
+		case !pub.ExpiredAt.IsZero() || !now.Before(pub.ExpiresAt):
 			return ErrExpired
 		case pub.Postponed:
 			return ErrPostponed
