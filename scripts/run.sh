@@ -1,19 +1,13 @@
 #!/usr/bin/env bash
-# The main job: installs what is missing, builds sinp and runs every service
-# in one process (embedded NATS, local PostgreSQL/PostGIS found or started),
-# then checks that each service answers SERVING. Ctrl-C stops it.
-# Arguments are passed to `sinp up` (e.g. --services intake,review).
+# The main job: installs what is missing, builds sinp and runs the demo of
+# the whole request lifecycle (`sinp demo`): every service in one process on
+# an embedded NATS server and the local PostgreSQL/PostGIS (found, or
+# started), with a clock that runs 21 days in under a minute. It prints each
+# step, and at the end the requesters' drop zones.
+# Arguments are passed to `sinp demo` (e.g. --observations 1000000,
+# --clock manual, --json). `bin/sinp up` runs the platform without the demo.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/setup.sh
 go build -o bin/sinp ./cmd/sinp
-export SINP_CLOCK="${SINP_CLOCK:-accelerated:3600}"
-bin/sinp up "$@" &
-pid=$!
-trap 'kill -INT $pid 2>/dev/null; wait $pid' INT TERM
-if bin/sinp health --wait 120s; then
-	say "sinp is up (clock $SINP_CLOCK); Ctrl-C to stop"
-else
-	kill -INT $pid; wait $pid || true; exit 1
-fi
-wait $pid
+exec bin/sinp demo "$@"

@@ -13,7 +13,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/durationpb"
 
 	"sinp.occitanie.fr/observations"
@@ -24,6 +26,7 @@ import (
 	"sinp.occitanie.fr/platform/localpg"
 	"sinp.occitanie.fr/platform/logging"
 	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/pole"
 	"sinp.occitanie.fr/platform/service"
 	"sinp.occitanie.fr/platform/shareddata"
 	adminv1 "sinp.occitanie.fr/proto/gen/go/sinp/admin/v1"
@@ -54,7 +57,7 @@ type demoRequest struct {
 	Requester  string    `json:"requester"`
 	Membership string    `json:"membership"`
 	State      string    `json:"state"`
-	Extracted  time.Time `json:"extracted_at"`
+	Extracted  time.Time `json:"extraction_completed_at"`
 	Opinions   []string  `json:"opinions"`
 }
 
@@ -289,9 +292,17 @@ func (d *demo) now() time.Time {
 	return resp.Now.AsTime()
 }
 
-// advanceTo moves a manual clock to t (an accelerated one moves itself).
+// advanceTo moves a manual clock to t, or waits until an accelerated one
+// gets there.
 func (d *demo) advanceTo(t time.Time) error {
 	if !d.manual {
+		for d.now().Before(t) {
+			select {
+			case <-d.ctx.Done():
+				return d.ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
 		return nil
 	}
 	by := t.Sub(d.now())
@@ -300,6 +311,52 @@ func (d *demo) advanceTo(t time.Time) error {
 	}
 	_, err := d.clock.Advance(d.as(d.operator), &adminv1.AdvanceRequest{By: durationpb.New(by)})
 	return err
+}
+
+// zoneOf is a request and the token that opens its requester's drop zone.
+type zoneOf struct{ token, ref string }
+
+// published waits until everything the rule settles by t of each request
+// is settled and in its drop zone (an archive, or the notice of a
+// withheld F2), so that a manual clock is moved on only once the
+// publications of its instant are done.
+func (d *demo) published(zones []zoneOf, t time.Time) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for _, z := range zones {
+		for {
+			plan, err := d.review.GetReleasePlan(d.as(d.admin), &reviewv1.GetReleasePlanRequest{Reference: z.ref})
+			if err != nil {
+				return err
+			}
+			files, err := d.delivery.ListDropZone(d.as(z.token), &deliveryv1.ListDropZoneRequest{Reference: z.ref})
+			if err != nil {
+				return err
+			}
+			in := map[string]bool{}
+			for _, f := range files.Files {
+				in[f.DeliverableId] = true
+			}
+			missing := 0
+			for _, r := range plan.Releases {
+				settled := r.State == reviewv1.ReviewState_REVIEW_STATE_RELEASED || r.State == reviewv1.ReviewState_REVIEW_STATE_WITHHELD
+				if (settled || !r.DueAt.AsTime().After(t)) && !in[r.DeliverableId] {
+					missing++
+				}
+			}
+			if missing == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				return fmt.Errorf("%s: %d settled deliverables not in the drop zone after 5 minutes", z.ref, missing)
+			}
+			select {
+			case <-d.ctx.Done():
+				return d.ctx.Err()
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	return nil
 }
 
 // waitRequest waits until a request reaches one of the states.
@@ -331,19 +388,19 @@ func (d *demo) story(report *demoReport) error {
 	if d.admin, err = d.account("dreal@occitanie.gouv.fr", "DREAL Occitanie", intakev1.AccountKind_ACCOUNT_KIND_ADMINISTRATOR, "", ""); err != nil {
 		return err
 	}
-	structure, err := d.registry()
+	reviewers := map[string]string{}
+	for _, pole := range pole.Codes {
+		if reviewers[pole], err = d.account("referent."+pole+"@sinp-occitanie.fr", "Référent "+pole, intakev1.AccountKind_ACCOUNT_KIND_REVIEWER, pole, ""); err != nil {
+			return err
+		}
+	}
+	structure, err := d.registry(reviewers)
 	if err != nil {
 		return err
 	}
 	requester, err := d.account("anne.faure@garonne-etudes.fr", "Anne Faure", intakev1.AccountKind_ACCOUNT_KIND_REQUESTER, "", structure)
 	if err != nil {
 		return err
-	}
-	reviewers := map[string]string{}
-	for _, pole := range []string{"flore", "invertebres", "mammiferes", "reptiles_amphibiens", "oiseaux", "poissons"} {
-		if reviewers[pole], err = d.account("referent."+pole+"@sinp-occitanie.fr", "Référent "+pole, intakev1.AccountKind_ACCOUNT_KIND_REVIEWER, pole, ""); err != nil {
-			return err
-		}
 	}
 
 	// Two requests: an adherent's over the Toulouse area, and one filed
@@ -373,17 +430,27 @@ func (d *demo) story(report *demoReport) error {
 		}
 	}
 	d.say("the DREAL instructed both; the extractor extracts them ...")
-	extracted := map[string]*intakev1.Request{}
+	completedAt := map[string]time.Time{}
+	var plan *reviewv1.GetReleasePlanResponse
 	for _, ref := range refs {
-		r, err := d.waitRequest(ref, 5*time.Minute, intakev1.RequestState_REQUEST_STATE_EXTRACTED, intakev1.RequestState_REQUEST_STATE_COMPLETED)
-		if err != nil {
+		if _, err := d.waitRequest(ref, 5*time.Minute, intakev1.RequestState_REQUEST_STATE_EXTRACTED, intakev1.RequestState_REQUEST_STATE_COMPLETED); err != nil {
 			return err
 		}
-		extracted[ref] = r
-	}
-	plan, err := d.review.GetReleasePlan(d.as(d.admin), &reviewv1.GetReleasePlanRequest{Reference: refs[0]})
-	if err != nil {
-		return err
+		// The review opens once the extraction is announced.
+		for {
+			p, err := d.review.GetReleasePlan(d.as(d.admin), &reviewv1.GetReleasePlanRequest{Reference: ref})
+			if err == nil {
+				completedAt[ref] = p.ExtractionCompletedAt.AsTime()
+				if plan == nil {
+					plan = p
+				}
+				break
+			}
+			if status.Code(err) != codes.NotFound {
+				return err
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
 	}
 	e := plan.ExtractionCompletedAt.AsTime()
 	var poles []string
@@ -415,12 +482,14 @@ func (d *demo) story(report *demoReport) error {
 		opinions[refs[0]] = append(opinions[refs[0]], p+": silent")
 	}
 	d.say("opinions: %s favorable, %s unfavorable, %s silent; the clock runs on past 21 days ...", poles[0], poles[1], strings.Join(poles[2:], ", "))
+	zones := []zoneOf{{requester, refs[0]}, {anon.TrackingToken, refs[1]}}
 	for _, step := range []time.Duration{6, 8, 21} {
-		if err := d.advanceTo(e.Add(step * 24 * time.Hour)); err != nil {
+		at := e.Add(step * 24 * time.Hour)
+		if err := d.advanceTo(at); err != nil {
 			return err
 		}
-		if d.manual {
-			time.Sleep(300 * time.Millisecond)
+		if err := d.published(zones, at); err != nil {
+			return err
 		}
 	}
 	for _, ref := range refs {
@@ -430,11 +499,9 @@ func (d *demo) story(report *demoReport) error {
 		}
 		report.Requests = append(report.Requests, demoRequest{Reference: ref, Requester: r.Requester.GetName() + " (" + r.Requester.GetStructureName() + ")",
 			Membership: strings.ToLower(strings.TrimPrefix(r.Requester.GetMembership().String(), "MEMBERSHIP_")), State: "completed",
-			Extracted: extracted[ref].UpdatedAt.AsTime(), Opinions: opinions[ref]})
+			Extracted: completedAt[ref], Opinions: opinions[ref]})
 	}
-	for _, zone := range []struct {
-		token, ref string
-	}{{requester, refs[0]}, {anon.TrackingToken, refs[1]}} {
+	for _, zone := range zones {
 		files, err := d.delivery.ListDropZone(d.as(zone.token), &deliveryv1.ListDropZoneRequest{})
 		if err != nil {
 			return err
@@ -466,7 +533,7 @@ func (d *demo) opens(token string, f *deliveryv1.DropZoneFile, zone string) bool
 
 // registry loads the 2020 registry when it is here (else makes two
 // structures) and promotes one structure with a pôle's approval.
-func (d *demo) registry() (string, error) {
+func (d *demo) registry(reviewers map[string]string) (string, error) {
 	var id string
 	if csv, err := sharedPath("registry", "pre-adherents-2020.csv"); err == nil {
 		b, err := os.ReadFile(csv)
@@ -493,12 +560,18 @@ func (d *demo) registry() (string, error) {
 	if _, err := d.members.OpenPromotion(d.as(d.admin), &intakev1.OpenPromotionRequest{StructureId: id, Remarks: "proposée au comité technique"}); err != nil {
 		return "", fmt.Errorf("promotion: %w", err)
 	}
+	for _, pole := range pole.Codes {
+		if _, err := d.members.RecordPromotionOpinion(d.as(reviewers[pole]), &intakev1.RecordPromotionOpinionRequest{StructureId: id,
+			Approves: true, Argument: "structure connue du pôle, données de qualité"}); err != nil {
+			return "", fmt.Errorf("promotion: the position of %s: %w", pole, err)
+		}
+	}
 	resp, err := d.members.DecidePromotion(d.as(d.admin), &intakev1.DecidePromotionRequest{StructureId: id, Promote: true,
-		Remarks: "aucune objection des pôles"})
+		Remarks: "approuvée par chacun des pôles"})
 	if err != nil {
 		return "", fmt.Errorf("promotion: %w", err)
 	}
-	d.say("%s promoted to adherent", resp.Structure.Name)
+	d.say("%s promoted to adherent, with the approval of each pôle", resp.Structure.Name)
 	return id, nil
 }
 
