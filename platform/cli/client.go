@@ -54,7 +54,20 @@ func (e *Env) Dial(addr string) (*grpc.ClientConn, error) {
 	return conn, nil
 }
 
-// TokenFile is where `sinp login` keeps its token.
+// TokenFile is where `sinp login` keeps its token (SINP_TOKEN_FILE, else
+// ~/.config/sinp/token).
+func (e *Env) TokenFile() (string, error) {
+	c, err := e.clientConfig()
+	if err != nil {
+		return "", err
+	}
+	f := c.tokenFile()
+	if f == "" {
+		return "", errors.New("no configuration folder to keep the token in: set SINP_TOKEN_FILE")
+	}
+	return f, nil
+}
+
 func (c ClientConfig) tokenFile() string {
 	if c.TokenFile != "" {
 		return c.TokenFile

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strings"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/peer"
@@ -86,9 +85,10 @@ func address(ctx context.Context) string {
 	return host
 }
 
-// errorStatus turns the use cases' errors into statuses; it never says
-// whether an email has an account.
-func errorStatus(err error) error {
+// status turns the use cases' errors into statuses; it never says
+// whether an email has an account, and an unexpected error (a database's)
+// reaches the client without its text, which is logged instead.
+func (s *Server) status(err error) error {
 	var throttled ThrottledError
 	var forbidden ForbiddenError
 	switch {
@@ -106,19 +106,19 @@ func errorStatus(err error) error {
 		return status.Error(codes.NotFound, ErrNotFound.Error())
 	case errors.Is(err, ErrExists):
 		return grpcserver.Invalid(grpcserver.Violation{Field: "email", Description: ErrExists.Error()})
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return status.FromContextError(err).Err()
 	case status.Code(err) != codes.Unknown:
 		return err
 	}
-	return status.Error(codes.Unavailable, "intake: "+err.Error())
+	s.Accounts.Log.Error("account: request failed", "err", err)
+	return status.Error(codes.Unavailable, "intake: accounts unavailable, try again later")
 }
 
 func (s *Server) SignIn(ctx context.Context, req *intakev1.SignInRequest) (*intakev1.SignInResponse, error) {
-	if strings.TrimSpace(req.GetEmail()) == "" || req.GetPassword() == "" {
-		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "email", Description: "email and password are required"})
-	}
 	t, a, err := s.Accounts.SignIn(ctx, req.GetEmail(), req.GetPassword(), address(ctx))
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return signedIn(t, a), nil
 }
@@ -126,19 +126,19 @@ func (s *Server) SignIn(ctx context.Context, req *intakev1.SignInRequest) (*inta
 func (s *Server) Refresh(ctx context.Context, req *intakev1.RefreshRequest) (*intakev1.SignInResponse, error) {
 	t, a, err := s.Accounts.Refresh(ctx, req.GetRefreshToken())
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return signedIn(t, a), nil
 }
 
 func (s *Server) SignOut(ctx context.Context, req *intakev1.SignOutRequest) (*intakev1.SignOutResponse, error) {
-	return &intakev1.SignOutResponse{}, errorStatus(s.Accounts.SignOut(ctx, req.GetRefreshToken()))
+	return &intakev1.SignOutResponse{}, s.status(s.Accounts.SignOut(ctx, req.GetRefreshToken()))
 }
 
 func (s *Server) WhoAmI(ctx context.Context, _ *intakev1.WhoAmIRequest) (*intakev1.WhoAmIResponse, error) {
 	a, err := s.Accounts.Get(ctx, auth.FromContext(ctx).Subject)
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.WhoAmIResponse{Account: AccountProto(a)}, nil
 }
@@ -147,7 +147,7 @@ func (s *Server) CreateAccount(ctx context.Context, req *intakev1.CreateAccountR
 	a, err := s.Accounts.Create(ctx, auth.FromContext(ctx), NewAccount{Email: req.GetEmail(), Name: req.GetName(), Kind: kindOf(req.GetKind()),
 		Pole: req.GetPole(), StructureID: req.GetStructureId(), Password: req.GetPassword()})
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.CreateAccountResponse{Account: AccountProto(a)}, nil
 }
@@ -159,7 +159,7 @@ func (s *Server) ListAccounts(ctx context.Context, req *intakev1.ListAccountsReq
 	}
 	list, err := s.Accounts.List(ctx, req.GetPageToken(), size)
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	resp := &intakev1.ListAccountsResponse{}
 	for _, a := range list {
@@ -177,12 +177,12 @@ func (s *Server) DisableAccount(ctx context.Context, req *intakev1.DisableAccoun
 	}
 	a, err := s.Accounts.Disable(ctx, auth.FromContext(ctx), req.GetAccountId(), req.GetReason())
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.DisableAccountResponse{Account: AccountProto(a)}, nil
 }
 
 func (s *Server) SetPassword(ctx context.Context, req *intakev1.SetPasswordRequest) (*intakev1.SetPasswordResponse, error) {
-	err := s.Accounts.SetPassword(ctx, auth.FromContext(ctx), req.GetAccountId(), req.GetCurrentPassword(), req.GetNewPassword())
-	return &intakev1.SetPasswordResponse{}, errorStatus(err)
+	err := s.Accounts.SetPassword(ctx, auth.FromContext(ctx), req.GetAccountId(), req.GetCurrentPassword(), req.GetNewPassword(), address(ctx))
+	return &intakev1.SetPasswordResponse{}, s.status(err)
 }

@@ -3,21 +3,25 @@ package account
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
 
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
 	"sinp.occitanie.fr/platform/auth"
 	"sinp.occitanie.fr/platform/cli"
 	intakev1 "sinp.occitanie.fr/proto/gen/go/sinp/intake/v1"
 )
 
-// Commands are `sinp login` and `sinp user add|list|disable|passwd`,
-// clients of a running intake.
+// Commands are `sinp login`, `sinp logout` and `sinp user
+// add|list|disable|passwd`, clients of a running intake.
 func Commands() []*cli.Command {
-	return []*cli.Command{loginCommand(), {Name: "user", Summary: "accounts (add, list, disable, passwd)",
+	return []*cli.Command{loginCommand(), logoutCommand(), {Name: "user", Summary: "accounts (add, list, disable, passwd)",
 		Sub: []*cli.Command{userAddCommand(), userListCommand(), userDisableCommand(), userPasswdCommand()}}}
 }
 
@@ -60,44 +64,159 @@ func client(ctx context.Context, e *cli.Env, addr string, operator bool) (intake
 	return intakev1.NewAccountServiceClient(conn), cctx, func() { conn.Close() }, nil
 }
 
+// loginFiles are where `sinp login` keeps the access token (the file
+// platform/cli reads for every command) and, beside it, the refresh token.
+func loginFiles(e *cli.Env) (access, refresh string, err error) {
+	access, err = e.TokenFile()
+	return access, access + ".refresh", err
+}
+
+// saveLogin keeps both tokens of a sign-in, readable by their owner only.
+func saveLogin(e *cli.Env, resp *intakev1.SignInResponse) (string, error) {
+	_, refreshFile, err := loginFiles(e)
+	if err != nil {
+		return "", err
+	}
+	saved, err := e.SaveToken(resp.AccessToken)
+	if err != nil {
+		return "", err
+	}
+	if err := os.WriteFile(refreshFile, []byte(resp.RefreshToken+"\n"), 0o600); err != nil {
+		return "", err
+	}
+	return saved, os.Chmod(refreshFile, 0o600) // an older file keeps its mode through WriteFile
+}
+
+func savedRefresh(e *cli.Env) (string, error) {
+	_, refreshFile, err := loginFiles(e)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(refreshFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", nil
+	}
+	return strings.TrimSpace(string(b)), err
+}
+
+// accountClient connects without any token: signing in, refreshing and
+// signing out must work whatever token was saved (an expired one is
+// refused, not ignored).
+func accountClient(e *cli.Env, addr string) (intakev1.AccountServiceClient, func(), error) {
+	conn, err := e.Dial(addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	return intakev1.NewAccountServiceClient(conn), func() { conn.Close() }, nil
+}
+
 func loginCommand() *cli.Command {
-	c := &cli.Command{Name: "login", Summary: "sign in and keep the access token for the next commands",
-		Usage: "sinp login --email E [--password-file F] [--addr HOST:PORT] [--json]   (password: file, SINP_PASSWORD or standard input)"}
+	c := &cli.Command{Name: "login", Summary: "sign in and keep the tokens for the next commands",
+		Usage: "sinp login --email E [--password-file F] | --refresh   [--addr HOST:PORT] [--json]   (password: file, SINP_PASSWORD or standard input)"}
 	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
 		fs := c.Flags(e)
 		addr := fs.String("addr", "", "gRPC address of intake (default: SINP_GRPC_ADDR)")
 		email := fs.String("email", "", "your account's email")
 		file := fs.String("password-file", "", "a file holding the password")
+		refresh := fs.Bool("refresh", false, "renew the saved access token with the saved refresh token, without the password")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		if _, err := cli.Parse(fs, args); err != nil {
 			return err
 		}
-		if *email == "" {
-			return cli.Usagef("login needs --email")
+		if (*email != "") == *refresh { // one or the other
+			return cli.Usagef("login needs --email, or --refresh after a login")
 		}
-		pw, err := password(e, *file, "SINP_PASSWORD")
-		if err != nil {
-			return err
+		var resp *intakev1.SignInResponse
+		if *refresh {
+			tok, err := savedRefresh(e)
+			if err != nil {
+				return err
+			}
+			if tok == "" {
+				return errors.New("login --refresh: no saved refresh token: sign in with --email")
+			}
+			cl, closeFn, err := accountClient(e, *addr)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			if resp, err = cl.Refresh(ctx, &intakev1.RefreshRequest{RefreshToken: tok}); status.Code(err) == codes.Unauthenticated {
+				return fmt.Errorf("login --refresh: the saved session has ended (%s): sign in with --email", status.Convert(err).Message())
+			} else if err != nil {
+				return fmt.Errorf("login --refresh: %w", err)
+			}
+		} else {
+			pw, err := password(e, *file, "SINP_PASSWORD")
+			if err != nil {
+				return err
+			}
+			cl, closeFn, err := accountClient(e, *addr)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			if resp, err = cl.SignIn(ctx, &intakev1.SignInRequest{Email: *email, Password: pw}); err != nil {
+				return fmt.Errorf("login: %w", err)
+			}
 		}
-		cl, cctx, closeFn, err := client(ctx, e, *addr, false)
-		if err != nil {
-			return err
-		}
-		defer closeFn()
-		resp, err := cl.SignIn(cctx, &intakev1.SignInRequest{Email: *email, Password: pw})
-		if err != nil {
-			return fmt.Errorf("login: %w", err)
-		}
-		saved, err := e.SaveToken(resp.AccessToken)
+		saved, err := saveLogin(e, resp)
 		if err != nil {
 			return err
 		}
 		out := map[string]any{"account": resp.Account.Id, "kind": strings.ToLower(strings.TrimPrefix(resp.Account.Kind.String(), "ACCOUNT_KIND_")),
-			"expires_at": resp.AccessExpiresAt.AsTime(), "token_file": saved}
+			"expires_at": resp.AccessExpiresAt.AsTime(), "refresh_expires_at": resp.RefreshExpiresAt.AsTime(), "token_file": saved}
 		return e.Output(*asJSON).Result(out, func(w io.Writer) {
-			fmt.Fprintf(w, "signed in as %s (%s) until %s; token kept in %s\n", resp.Account.Name, out["kind"],
-				resp.AccessExpiresAt.AsTime().Local().Format(time.RFC3339), saved)
+			fmt.Fprintf(w, "signed in as %s (%s) until %s (renew with `sinp login --refresh` until %s); token kept in %s\n", resp.Account.Name, out["kind"],
+				resp.AccessExpiresAt.AsTime().Local().Format(time.RFC3339), resp.RefreshExpiresAt.AsTime().Local().Format(time.RFC3339), saved)
 		})
+	}
+	return c
+}
+
+func logoutCommand() *cli.Command {
+	c := &cli.Command{Name: "logout", Summary: "sign out: end the saved login's session and delete its tokens",
+		Usage: "sinp logout [--addr HOST:PORT]"}
+	c.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := c.Flags(e)
+		addr := fs.String("addr", "", "gRPC address of intake (default: SINP_GRPC_ADDR)")
+		if _, err := cli.Parse(fs, args); err != nil {
+			return err
+		}
+		accessFile, refreshFile, err := loginFiles(e)
+		if err != nil {
+			return err
+		}
+		tok, err := savedRefresh(e)
+		if err != nil {
+			return err
+		}
+		if tok != "" {
+			cl, closeFn, err := accountClient(e, *addr)
+			if err != nil {
+				return err
+			}
+			defer closeFn()
+			// Unauthenticated: the session has ended already (expired,
+			// signed out, password changed). Otherwise keep the tokens,
+			// so that logout can be tried again.
+			if _, err := cl.SignOut(ctx, &intakev1.SignOutRequest{RefreshToken: tok}); err != nil && status.Code(err) != codes.Unauthenticated {
+				return fmt.Errorf("logout: %w (the tokens are kept: try again)", err)
+			}
+		}
+		for _, f := range []string{refreshFile, accessFile} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+		if tok == "" {
+			fmt.Fprintln(e.Stderr, "no saved session to end; the saved access token (if any) is deleted")
+		} else {
+			fmt.Fprintln(e.Stderr, "signed out; the saved tokens are deleted")
+		}
+		if v, ok := e.Lookup("SINP_TOKEN"); ok && v != "" {
+			fmt.Fprintln(e.Stderr, "SINP_TOKEN is still set in the environment: commands keep sending it")
+		}
+		return nil
 	}
 	return c
 }

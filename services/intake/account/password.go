@@ -1,11 +1,13 @@
 package account
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -23,24 +25,50 @@ const (
 	argonKeyLen  = 32
 )
 
-// MinPasswordLength is the shortest password accepted.
-const MinPasswordLength = 12
+// MinPasswordLength is the shortest password accepted, MaxPasswordBytes
+// the longest.
+const (
+	MinPasswordLength = 12
+	MaxPasswordBytes  = 1024
+)
 
 // CheckPassword says what is wrong with a new password, or nil.
 func CheckPassword(p string) error {
 	switch {
 	case utf8.RuneCountInString(p) < MinPasswordLength:
 		return fmt.Errorf("at least %d characters", MinPasswordLength)
-	case len(p) > 1024:
-		return errors.New("at most 1024 bytes")
+	case len(p) > MaxPasswordBytes:
+		return fmt.Errorf("at most %d bytes", MaxPasswordBytes)
 	case strings.TrimSpace(p) != p:
 		return errors.New("no spaces at the start or the end")
 	}
 	return nil
 }
 
+// argonSlots bounds the argon2 hashes this process computes at once: each
+// takes 19 MiB and a core for some tens of milliseconds, so a burst of
+// sign-ins waits its turn instead of exhausting the memory.
+var argonSlots = make(chan struct{}, min(4, runtime.GOMAXPROCS(0)))
+
+// argonSlot waits for a slot; release gives it back.
+func argonSlot(ctx context.Context) (release func(), err error) {
+	select {
+	case argonSlots <- struct{}{}:
+		return func() { <-argonSlots }, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
 // HashPassword returns the argon2id hash of p in the PHC string format.
-func HashPassword(p string) (string, error) {
+func HashPassword(p string) (string, error) { return hashPassword(context.Background(), p) }
+
+func hashPassword(ctx context.Context, p string) (string, error) {
+	release, err := argonSlot(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer release()
 	salt := make([]byte, 16)
 	if _, err := rand.Read(salt); err != nil {
 		return "", err
@@ -55,6 +83,12 @@ var errBadHash = errors.New("account: unreadable password hash")
 
 // VerifyPassword says whether p matches the PHC-format argon2id hash.
 func VerifyPassword(p, hash string) (bool, error) {
+	return verifyPassword(context.Background(), p, hash)
+}
+
+// verifyPassword is VerifyPassword waiting at most as long as ctx for
+// its turn (an error of ctx then).
+func verifyPassword(ctx context.Context, p, hash string) (bool, error) {
 	parts := strings.Split(hash, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
 		return false, errBadHash
@@ -73,6 +107,11 @@ func VerifyPassword(p, hash string) (bool, error) {
 	if err1 != nil || err2 != nil || len(want) == 0 {
 		return false, errBadHash
 	}
+	release, err := argonSlot(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer release()
 	got := argon2.IDKey([]byte(p), salt, iterations, memory, threads, uint32(len(want)))
 	return subtle.ConstantTimeCompare(got, want) == 1, nil
 }
