@@ -53,6 +53,10 @@ type Config struct {
 	MaxVertices    int     `env:"SINP_INTAKE_MAX_VERTICES" default:"5000"`
 	MaxPerimeterKB int     `env:"SINP_INTAKE_MAX_PERIMETER_KB" default:"1024"`
 	MaxAreas       int     `env:"SINP_INTAKE_MAX_AREAS" default:"500"`
+	// Account-less submissions from one client address (an IPv6 /64)
+	// within the window.
+	AnonymousPerAddress int           `env:"SINP_INTAKE_ANONYMOUS_PER_ADDRESS" default:"10"`
+	AnonymousWindow     time.Duration `env:"SINP_INTAKE_ANONYMOUS_WINDOW" default:"1h"`
 }
 
 // Validate checks the values; errors name the variable.
@@ -71,12 +75,19 @@ func (c *Config) Validate() error {
 	if c.MaxOpen < 1 || c.MaxVertices < 4 || c.MaxPerimeterKB < 1 || c.MaxAreas < 1 {
 		errs = append(errs, errors.New("SINP_INTAKE_MAX_OPEN, _MAX_VERTICES, _MAX_PERIMETER_KB, _MAX_AREAS: positive (vertices at least 4)"))
 	}
+	if c.AnonymousPerAddress < 1 {
+		errs = append(errs, errors.New("SINP_INTAKE_ANONYMOUS_PER_ADDRESS: at least 1"))
+	}
+	if c.AnonymousWindow < time.Minute {
+		errs = append(errs, errors.New("SINP_INTAKE_ANONYMOUS_WINDOW: at least 1m"))
+	}
 	return errors.Join(errs...)
 }
 
 func (c *Config) limits() request.Limits {
 	l := request.DefaultLimits()
 	l.MaxOpen, l.MaxAreas = c.MaxOpen, c.MaxAreas
+	l.AnonymousPerAddress, l.AnonymousWindow = c.AnonymousPerAddress, c.AnonymousWindow
 	l.Perimeter = perimeter.Limits{MaxBytes: c.MaxPerimeterKB << 10, MaxVertices: c.MaxVertices, MaxAreaKm2: c.MaxAreaKm2}
 	return l
 }

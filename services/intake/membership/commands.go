@@ -404,7 +404,7 @@ func decideCommand() *cli.Command {
 		f := commonFlags(fs)
 		promote := fs.Bool("promote", false, "make the structure an adherent")
 		refuse := fs.Bool("refuse", false, "keep it pre-adherent (needs --remarks)")
-		remarks := fs.String("remarks", "", "why (required to refuse, and to promote over an objection)")
+		remarks := fs.String("remarks", "", "why (required to refuse, to promote over an objection, and, in 20 characters at least, to decide while a pôle has given no position)")
 		pos, err := cli.Parse(fs, args)
 		if err != nil {
 			return err

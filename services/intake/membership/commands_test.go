@@ -134,7 +134,11 @@ func TestMemberCommands(t *testing.T) {
 	}
 
 	var decided intakev1.DecidePromotionResponse
-	s.must(&decided, admin, "member", "promotion", "decide", faunae, "--promote")
+	if _, err := s.run(admin, "member", "promotion", "decide", faunae, "--promote"); status.Code(errors.Unwrap(err)) != codes.InvalidArgument ||
+		!strings.Contains(err.Error(), "poissons") {
+		t.Errorf("a promotion decided while four pôles are silent, without remarks: %v", err)
+	}
+	s.must(&decided, admin, "member", "promotion", "decide", faunae, "--promote", "--remarks", "les quatre autres pôles relancés, sans réponse")
 	if decided.Structure.Status != intakev1.MembershipStatus_MEMBERSHIP_STATUS_ADHERENT {
 		t.Fatalf("decided: %v", decided.Structure)
 	}

@@ -5,9 +5,14 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"log/slog"
+	"net"
+	"slices"
+	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -35,9 +40,13 @@ type Server struct {
 	Requests *Service
 }
 
-func errorStatus(err error) error {
+// status turns a use case's error into the caller's status. What is not
+// the caller's business (SQL, the extractor's or the registry's words) is
+// logged, and the caller told to try again.
+func (s *Server) status(err error) error {
 	var forbidden ForbiddenError
 	var transition ErrTransition
+	var throttled ThrottledError
 	switch {
 	case err == nil:
 		return nil
@@ -47,23 +56,58 @@ func errorStatus(err error) error {
 		return status.Error(codes.PermissionDenied, forbidden.Error())
 	case errors.As(err, &transition):
 		return status.Error(codes.FailedPrecondition, transition.Error())
+	case errors.As(err, &throttled):
+		return status.Error(codes.ResourceExhausted, throttled.Error())
 	case errors.Is(err, ErrUnavailable):
-		return status.Error(codes.Unavailable, err.Error())
+		s.log().Warn("intake: the extractor", "err", err)
+		return status.Error(codes.Unavailable, ErrUnavailable.Error())
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return status.FromContextError(err).Err()
 	case status.Code(err) != codes.Unknown:
 		return err
 	}
-	return status.Error(codes.Unavailable, "intake: "+err.Error())
+	s.log().Error("intake: requests", "err", err)
+	return status.Error(codes.Unavailable, "intake: the requests are unavailable right now; try again")
+}
+
+func (s *Server) log() *slog.Logger {
+	if s.Requests != nil && s.Requests.Log != nil {
+		return s.Requests.Log
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
+// address is the caller's network address, without the port (as the
+// account service takes it for its sign-in limits).
+func address(ctx context.Context) string {
+	p, ok := peer.FromContext(ctx)
+	if !ok || p.Addr == nil {
+		return ""
+	}
+	host, _, err := net.SplitHostPort(p.Addr.String())
+	if err != nil {
+		return p.Addr.String()
+	}
+	return host
 }
 
 func reference(ref string) error {
-	if ref == "" {
+	switch {
+	case ref == "":
 		return grpcserver.Invalid(grpcserver.Violation{Field: "reference", Description: "required"})
+	case len(ref) > 64 || !visibleASCII(ref):
+		return grpcserver.Invalid(grpcserver.Violation{Field: "reference", Description: "not a request reference (like R-2026-000042)"})
 	}
 	return nil
 }
 
+// PublicFailure is what a requester learns of a failed extraction: the
+// extractor's own words (paths, SQL) are the administrator's.
+const PublicFailure = "the extraction failed; the DREAL is told and may start it again"
+
 // Proto is a request as the API shows it to p: the history's authors are
-// the DREAL's business, not the requester's.
+// the DREAL's business, not the requester's, and so is the cause of a
+// failed extraction.
 func Proto(r *Record, p auth.Principal) *intakev1.Request {
 	sub := r.Submission
 	out := &intakev1.Request{Reference: r.Reference, State: r.State.Proto(), Requester: sub.GetRequester(), Purpose: sub.GetPurpose(),
@@ -91,12 +135,19 @@ func Proto(r *Record, p auth.Principal) *intakev1.Request {
 		}
 		out.Deliverables = append(out.Deliverables, ds)
 	}
+	admin := p.Kind == auth.Administrator
+	if !admin && out.Failure != "" {
+		out.Failure = PublicFailure
+	}
 	for _, h := range r.History {
-		who := h.Who
-		if p.Kind != auth.Administrator {
+		who, detail := h.Who, h.Detail
+		if !admin {
 			who = ""
+			if h.What == historyFailed {
+				detail = PublicFailure
+			}
 		}
-		out.History = append(out.History, &intakev1.HistoryEntry{At: timestamppb.New(h.At), What: h.What, Who: who, Detail: h.Detail})
+		out.History = append(out.History, &intakev1.HistoryEntry{At: timestamppb.New(h.At), What: h.What, Who: who, Detail: detail})
 	}
 	return out
 }
@@ -114,9 +165,10 @@ func upper(s string) string {
 func (s *Server) SubmitRequest(ctx context.Context, req *intakev1.SubmitRequestRequest) (*intakev1.SubmitRequestResponse, error) {
 	p := auth.FromContext(ctx)
 	out, err := s.Requests.Submit(ctx, p, Submission{Declared: req.GetDeclared(), Purpose: req.GetPurpose(), Perimeter: req.GetPerimeter(),
-		Scope: req.GetScope(), Period: req.GetPeriod(), Options: req.GetOptions(), CharterAccepted: req.GetCharterAccepted()}, req.GetIdempotencyKey())
+		Scope: req.GetScope(), Period: req.GetPeriod(), Options: req.GetOptions(), CharterAccepted: req.GetCharterAccepted()}, req.GetIdempotencyKey(),
+		address(ctx))
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.SubmitRequestResponse{Request: Proto(out.Record, p), TrackingToken: out.Tracking, Replayed: out.Replayed}, nil
 }
@@ -128,7 +180,7 @@ func (s *Server) GetRequest(ctx context.Context, req *intakev1.GetRequestRequest
 	p := auth.FromContext(ctx)
 	r, err := s.Requests.Get(ctx, p, req.GetReference())
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.GetRequestResponse{Request: Proto(r, p)}, nil
 }
@@ -146,6 +198,9 @@ func (s *Server) ListRequests(ctx context.Context, req *intakev1.ListRequestsReq
 	}
 	if size > 500 {
 		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "page_size", Description: "at most 500"})
+	}
+	if pole := req.GetPole(); pole != "" && !slices.Contains(Poles, pole) {
+		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "pole", Description: "unknown pôle (known: " + strings.Join(Poles, ", ") + ")"})
 	}
 	f := Filter{Pole: req.GetPole(), Limit: size + 1}
 	if req.GetState() != intakev1.RequestState_REQUEST_STATE_UNSPECIFIED {
@@ -171,7 +226,7 @@ func (s *Server) ListRequests(ctx context.Context, req *intakev1.ListRequestsReq
 	}
 	list, err := s.Requests.List(ctx, p, f)
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	resp := &intakev1.ListRequestsResponse{}
 	if len(list) > size {
@@ -193,7 +248,7 @@ func (s *Server) CancelRequest(ctx context.Context, req *intakev1.CancelRequestR
 	p := auth.FromContext(ctx)
 	r, err := s.Requests.Cancel(ctx, p, req.GetReference(), req.GetReason())
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.CancelRequestResponse{Request: Proto(r, p)}, nil
 }
@@ -206,7 +261,7 @@ func (s *Server) InstructRequest(ctx context.Context, req *intakev1.InstructRequ
 	r, replayed, err := s.Requests.Instruct(ctx, p, Decision{Reference: req.GetReference(), Accept: req.GetAccept(), Reason: req.GetReason(),
 		Remarks: req.GetRemarks(), Key: req.GetIdempotencyKey()})
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.InstructRequestResponse{Request: Proto(r, p), Replayed: replayed}, nil
 }
@@ -218,7 +273,7 @@ func (s *Server) RetryExtraction(ctx context.Context, req *intakev1.RetryExtract
 	p := auth.FromContext(ctx)
 	r, err := s.Requests.Retry(ctx, p, req.GetReference())
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	return &intakev1.RetryExtractionResponse{Request: Proto(r, p)}, nil
 }
@@ -229,7 +284,7 @@ func (s *Server) EstimateRequest(ctx context.Context, req *intakev1.EstimateRequ
 	}
 	r, snap, est, err := s.Requests.Estimate(ctx, req.GetReference())
 	if err != nil {
-		return nil, errorStatus(err)
+		return nil, s.status(err)
 	}
 	resp := &intakev1.EstimateRequestResponse{Reference: r.Reference, F2Entitled: snap.GetF2Entitled(), RowsSelected: est.GetRowsSelected(),
 		RowsF1: est.GetRowsF1(), RowsF2: est.GetRowsF2(), RowsWithheld: est.GetRowsWithheld()}

@@ -8,9 +8,10 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"sinp.occitanie.fr/platform/grpcserver"
+	"sinp.occitanie.fr/platform/pole"
+	"sinp.occitanie.fr/platform/text"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	intakev1 "sinp.occitanie.fr/proto/gen/go/sinp/intake/v1"
 	"sinp.occitanie.fr/services/intake/perimeter"
@@ -24,17 +25,135 @@ type Limits struct {
 	// The purpose: at least MinPurpose characters, at most MaxPurpose bytes.
 	MinPurpose, MaxPurpose int
 	MaxCdRefs              int
-	// Requests a requester may have open at once.
+	// Requests an account may have open at once. Account-less requests
+	// have no such limit: their declared email is not verified, so a
+	// limit keyed by it would let anyone use up someone else's.
 	MaxOpen int
+	// Account-less submissions: at most AnonymousPerAddress from one
+	// client address (an IPv6 /64) within AnonymousWindow.
+	AnonymousPerAddress int
+	AnonymousWindow     time.Duration
 }
 
 // DefaultLimits are those of the configuration's defaults.
 func DefaultLimits() Limits {
-	return Limits{Perimeter: perimeter.DefaultLimits(), MaxAreas: 500, MinPurpose: 20, MaxPurpose: 4000, MaxCdRefs: 1000, MaxOpen: 5}
+	return Limits{Perimeter: perimeter.DefaultLimits(), MaxAreas: 500, MinPurpose: 20, MaxPurpose: 4000, MaxCdRefs: 1000, MaxOpen: 5,
+		AnonymousPerAddress: 10, AnonymousWindow: time.Hour}
+}
+
+// Bounds of the free text of instructions and cancellations.
+const (
+	MaxReason    = 4000 // bytes: a rejection's or cancellation's reason, remarks
+	MinRejection = 10   // graphic characters: a rejection says why
+	MaxName      = 200  // bytes: declared name, structure, type
+	MaxEmail     = 254
+	MaxKey       = 200
+	// An account-less submission's idempotency key is its only secret (a
+	// retry with it returns the tracking token): at least MinAnonymousKey
+	// characters of [A-Za-z0-9_-], as a random 128-bit key in base64url
+	// (22) or a UUID (36) has.
+	MinAnonymousKey = 22
+)
+
+// Throttled says whether an account-less submission from an address
+// must be refused, given the submissions recorded from it within the
+// window (how many, the oldest), and when to try again.
+func (l Limits) Throttled(recent int, oldest time.Time) (bool, time.Time) {
+	if recent < l.AnonymousPerAddress {
+		return false, time.Time{}
+	}
+	return true, oldest.Add(l.AnonymousWindow)
+}
+
+// ThrottledError refuses an account-less submission from an address that
+// filed too many lately.
+type ThrottledError struct{ RetryAt time.Time }
+
+func (e ThrottledError) Error() string {
+	return fmt.Sprintf("too many requests filed without an account from this address: try again after %s, or sign in",
+		e.RetryAt.UTC().Format("2006-01-02 15:04 MST"))
+}
+
+// CheckKey checks an idempotency key. Any key is at most MaxKey bytes of
+// visible ASCII (it is a client's token, not text). An account-less
+// one must be hard to guess, since whoever repeats it with the same
+// content gets the request's tracking token: MinAnonymousKey characters
+// or more, from [A-Za-z0-9_-], not repetitive.
+func CheckKey(key string, accountLess bool) []grpcserver.Violation {
+	bad := func(why string) []grpcserver.Violation {
+		return []grpcserver.Violation{{Field: "idempotency_key", Description: why}}
+	}
+	if key == "" {
+		return nil
+	}
+	if len(key) > MaxKey {
+		return bad(fmt.Sprintf("at most %d bytes", MaxKey))
+	}
+	if !visibleASCII(key) {
+		return bad("visible ASCII characters only (letters, digits, punctuation)")
+	}
+	if !accountLess {
+		return nil
+	}
+	distinct := map[byte]bool{}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return bad(fmt.Sprintf("without an account, a random key of at least %d characters from A-Z a-z 0-9 - _ (a UUID, or 16 random bytes in base64url)", MinAnonymousKey))
+		}
+		distinct[c] = true
+	}
+	if len(key) < MinAnonymousKey || len(distinct) < 8 {
+		return bad(fmt.Sprintf("without an account, a random key of at least %d characters from A-Z a-z 0-9 - _ (a UUID, or 16 random bytes in base64url): it alone gives the request's tracking token back", MinAnonymousKey))
+	}
+	return nil
+}
+
+// visibleASCII says whether s is made of visible ASCII characters only
+// (no space, no control): what a machine-made token or reference is.
+func visibleASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// CheckDecision checks and cleans an instruction's free text: a
+// rejection says why (it is communicated to the requester).
+func CheckDecision(d Decision) (Decision, []grpcserver.Violation) {
+	var bad []grpcserver.Violation
+	minReason := 0
+	if !d.Accept {
+		minReason = MinRejection
+	}
+	var err error
+	if d.Reason, err = text.Check(d.Reason, text.Multiline, minReason, MaxReason); err != nil {
+		why := err.Error()
+		if errors.Is(err, text.ErrTooShort) {
+			why = fmt.Sprintf("required to reject, at least %d characters (letters, digits, punctuation; spaces do not count): it is communicated to the requester", MinRejection)
+		}
+		bad = append(bad, grpcserver.Violation{Field: "reason", Description: why})
+	}
+	if d.Remarks, err = text.Check(d.Remarks, text.Multiline, 0, MaxReason); err != nil {
+		bad = append(bad, grpcserver.Violation{Field: "remarks", Description: err.Error()})
+	}
+	bad = append(bad, CheckKey(d.Key, false)...)
+	return d, bad
+}
+
+// CheckCancellation checks and cleans a cancellation's reason (optional).
+func CheckCancellation(reason string) (string, []grpcserver.Violation) {
+	reason, err := text.Check(reason, text.Multiline, 0, MaxReason)
+	if err != nil {
+		return "", []grpcserver.Violation{{Field: "reason", Description: err.Error()}}
+	}
+	return reason, nil
 }
 
 // Poles are the pôle codes a scope may name (oc_dat.pole).
-var Poles = []string{"flore", "invertebres", "mammiferes", "reptiles_amphibiens", "oiseaux", "poissons"}
+var Poles = pole.Codes
 
 // Area kinds a perimeter list may name, and the form of their codes.
 var areaCodes = map[string]*regexp.Regexp{
@@ -60,6 +179,9 @@ type Submission struct {
 // Checked is a submission whose every field is valid on its own; the
 // codes the store must know are checked next (CheckScope).
 type Checked struct {
+	// Declared is the account-less requester as it declared itself,
+	// cleaned; nil for a signed-in one.
+	Declared  *intakev1.DeclaredRequester
 	Purpose   string
 	Perimeter *eventsv1.Perimeter
 	AreaKm2   float64
@@ -76,34 +198,48 @@ func Check(s Submission, signedIn bool, today time.Time, lim Limits) (Checked, [
 	add := func(field, format string, args ...any) {
 		bad = append(bad, grpcserver.Violation{Field: field, Description: fmt.Sprintf(format, args...)})
 	}
-	c := Checked{Purpose: strings.TrimSpace(s.Purpose)}
+	c := Checked{}
 
 	switch d := s.Declared; {
-	case signedIn && d != nil && (d.Name != "" || d.Email != "" || d.StructureName != ""):
+	case signedIn && d != nil && (d.Name != "" || d.Email != "" || d.StructureName != "" || d.StructureType != ""):
 		add("declared", "a signed-in requester is known by its account and the registry: leave it empty")
 	case !signedIn:
-		if strings.TrimSpace(d.GetName()) == "" {
-			add("declared.name", "required: who asks")
+		c.Declared = &intakev1.DeclaredRequester{}
+		line := func(field, v string, minGraphic, maxBytes int, why string) string {
+			v, err := text.Check(v, text.Line, minGraphic, maxBytes)
+			if err != nil {
+				if errors.Is(err, text.ErrTooShort) && why != "" {
+					add(field, "%s", why)
+				} else {
+					add(field, "%v", err)
+				}
+			}
+			return v
 		}
-		if addr, err := mail.ParseAddress(strings.TrimSpace(d.GetEmail())); err != nil || addr.Address != strings.TrimSpace(d.GetEmail()) {
-			add("declared.email", "an email address like nom@structure.fr, to follow the request")
-		}
-		if strings.TrimSpace(d.GetStructureName()) == "" {
-			add("declared.structure_name", "required: the structure the data is for")
-		}
-		for field, v := range map[string]string{"declared.name": d.GetName(), "declared.email": d.GetEmail(),
-			"declared.structure_name": d.GetStructureName(), "declared.structure_type": d.GetStructureType()} {
-			if len(v) > 200 {
-				add(field, "at most 200 bytes")
+		c.Declared.Name = line("declared.name", d.GetName(), 1, MaxName, "required: who asks")
+		c.Declared.StructureName = line("declared.structure_name", d.GetStructureName(), 1, MaxName, "required: the structure the data is for")
+		c.Declared.StructureType = line("declared.structure_type", d.GetStructureType(), 0, MaxName, "")
+		email, err := text.Check(d.GetEmail(), text.Line, 1, MaxEmail)
+		if err == nil {
+			if addr, perr := mail.ParseAddress(email); perr != nil || addr.Address != email {
+				err = errors.New("not an address")
 			}
 		}
+		if err != nil {
+			add("declared.email", "an email address like nom@structure.fr, to follow the request")
+		}
+		c.Declared.Email = email
 	}
 
-	if n := utf8.RuneCountInString(c.Purpose); n < lim.MinPurpose {
-		add("purpose", "describe the study the data is for, in %d characters at least (%d given)", lim.MinPurpose, n)
-	} else if len(c.Purpose) > lim.MaxPurpose {
-		add("purpose", "at most %d bytes", lim.MaxPurpose)
+	purpose, err := text.Check(s.Purpose, text.Multiline, lim.MinPurpose, lim.MaxPurpose)
+	switch {
+	case errors.Is(err, text.ErrTooShort):
+		add("purpose", "describe the study the data is for, in %d characters at least (%d given: letters, digits and punctuation count, spaces do not)",
+			lim.MinPurpose, text.Graphic(s.Purpose))
+	case err != nil:
+		add("purpose", "%v", err)
 	}
+	c.Purpose = purpose
 	if !s.CharterAccepted {
 		add("charter_accepted", "the charter of use of SINP data must be accepted")
 	}

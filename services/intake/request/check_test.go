@@ -80,6 +80,27 @@ func TestABadRequestIsRefusedNamingTheField(t *testing.T) {
 		{"a date that is not one", true, func(s *Submission) { s.Period = &eventsv1.Period{From: "2020-02-30"} }, "period.from", "date"},
 		{"the charter not accepted", true, func(s *Submission) { s.CharterAccepted = false }, "charter_accepted", "charter"},
 		{"a purpose too short", true, func(s *Submission) { s.Purpose = "étude" }, "purpose", "20 characters"},
+		{"a purpose of zero-width spaces", true, func(s *Submission) { s.Purpose = strings.Repeat("\u200b", 25) }, "purpose", "20 characters"},
+		{"a purpose padded with spaces", true, func(s *Submission) { s.Purpose = "a b c d e f g h i j k l m n o p q r s" }, "purpose", "19 given"},
+		{"a NUL in the purpose", true, func(s *Submission) { s.Purpose = "Étude\x00 d'impact d'un parc photovoltaïque" }, "purpose", "NUL"},
+		{"a purpose too long", true, func(s *Submission) { s.Purpose = strings.Repeat("é", 2001) }, "purpose", "4000 bytes"},
+		{"without an account, a forged header in the name", false, func(s *Submission) {
+			s.Declared = declared()
+			s.Declared.Name = "Jeanne\r\nX-Injected: 1\x1b[31m"
+		}, "declared.name", "one line"},
+		{"without an account, an escape sequence in the structure", false, func(s *Submission) {
+			s.Declared = declared()
+			s.Declared.StructureName = "Écologie \x1b[31mConseil"
+		}, "declared.structure_name", "control"},
+		{"without an account, a name of zero-width spaces", false, func(s *Submission) { s.Declared = declared(); s.Declared.Name = "\u200b\u200b" }, "declared.name", "required"},
+		{"without an account, a right-to-left override in the type", false, func(s *Submission) {
+			s.Declared = declared()
+			s.Declared.StructureType = "bureau \u202Eexe"
+		}, "declared.structure_type", "bidirectional"},
+		{"without an account, an email with a line break", false, func(s *Submission) {
+			s.Declared = declared()
+			s.Declared.Email = "jeanne@ecologie-conseil.fr\nBcc: x@y.fr"
+		}, "declared.email", "email"},
 		{"a signed-in requester declaring itself", true, func(s *Submission) { s.Declared = declared() }, "declared", "account"},
 		{"without an account, no name", false, func(s *Submission) { s.Declared = declared(); s.Declared.Name = "" }, "declared.name", "required"},
 		{"without an account, a bad email", false, func(s *Submission) { s.Declared = declared(); s.Declared.Email = "jeanne at home" }, "declared.email", "email"},
@@ -123,5 +144,102 @@ func TestAGoodRequestPassesNormalised(t *testing.T) {
 	c, bad = Check(s, false, today, DefaultLimits())
 	if len(bad) > 0 || len(c.Perimeter.Areas) != 2 {
 		t.Fatalf("%v %v", c.Perimeter, bad)
+	}
+}
+
+// The declared requester and the purpose are kept cleaned: trimmed,
+// line breaks one way.
+func TestDeclaredTextIsCleaned(t *testing.T) {
+	s := good()
+	s.Purpose = "  Étude d'impact\r\nd'un parc photovoltaïque\u200b "
+	s.Declared = &intakev1.DeclaredRequester{Name: " Jeanne Martin\u00a0", Email: " jeanne.martin@ecologie-conseil.fr ", StructureName: "Écologie Conseil "}
+	c, bad := Check(s, false, today, DefaultLimits())
+	if len(bad) > 0 {
+		t.Fatal(bad)
+	}
+	if c.Purpose != "Étude d'impact\nd'un parc photovoltaïque" || c.Declared.Name != "Jeanne Martin" ||
+		c.Declared.Email != "jeanne.martin@ecologie-conseil.fr" || c.Declared.StructureName != "Écologie Conseil" {
+		t.Errorf("cleaned: %q %+v", c.Purpose, c.Declared)
+	}
+}
+
+func TestIdempotencyKeys(t *testing.T) {
+	for _, c := range []struct {
+		key         string
+		accountLess bool
+		ok          bool
+	}{
+		{"", true, true},
+		{"form-1", false, true},
+		{"k-1", true, false},
+		{"jeanne.martin@ecologie-conseil.fr", true, false}, // guessable, and not the alphabet
+		{"3f2a9c4e-8b1d-4f6a-9e2b-7c5d1a0e8f34", true, true},
+		{"q8Xv2LmZ0pW7rT4kNc9YbA", true, true}, // 16 random bytes in base64url
+		{"q8Xv2LmZ0pW7rT4kNc9Yb", true, false}, // 21
+		{strings.Repeat("ab", 16), true, false},
+		{"k\x00", false, false},
+		{"k 1", false, false},
+		{"clé-1", false, false},
+		{strings.Repeat("k", MaxKey+1), false, false},
+	} {
+		if bad := CheckKey(c.key, c.accountLess); (len(bad) == 0) != c.ok || (len(bad) > 0 && bad[0].Field != "idempotency_key") {
+			t.Errorf("CheckKey(%q, account-less %v) = %v", c.key, c.accountLess, bad)
+		}
+	}
+}
+
+func TestADecisionsTextIsChecked(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		d     Decision
+		field string // "" when accepted
+	}{
+		{"an acceptance needs no reason", Decision{Accept: true}, ""},
+		{"a rejection says why", Decision{Reason: "hors du périmètre régional"}, ""},
+		{"in ten characters at least", Decision{Reason: "imprécise !"}, ""},
+		{"spaces do not count", Decision{Reason: "t r o p v a g"}, "reason"},
+		{"nor zero-width spaces", Decision{Reason: strings.Repeat("\u200b", 12)}, "reason"},
+		{"a NUL", Decision{Reason: "hors\x00 du périmètre régional"}, "reason"},
+		{"control characters in the remarks", Decision{Accept: true, Remarks: "vu\x1b[2J"}, "remarks"},
+		{"remarks too long", Decision{Accept: true, Remarks: strings.Repeat("a", MaxReason+1)}, "remarks"},
+		{"a key that is not one", Decision{Accept: true, Key: "k\n1"}, "idempotency_key"},
+	} {
+		_, bad := CheckDecision(c.d)
+		if c.field == "" && len(bad) > 0 || c.field != "" && (len(bad) != 1 || bad[0].Field != c.field) {
+			t.Errorf("%s: %v", c.name, bad)
+		}
+	}
+	d, _ := CheckDecision(Decision{Reason: " hors du\r\npérimètre ", Remarks: "\u200bvu "})
+	if d.Reason != "hors du\npérimètre" || d.Remarks != "vu" {
+		t.Errorf("cleaned: %q %q", d.Reason, d.Remarks)
+	}
+	if _, bad := CheckCancellation("plus\u202E besoin"); len(bad) != 1 || bad[0].Field != "reason" {
+		t.Errorf("a cancellation's reason with a bidirectional override: %v", bad)
+	}
+}
+
+// Account-less submissions are counted by address, an IPv6 one by its
+// /64, and refused from the AnonymousPerAddress-th within the window
+// until the oldest leaves it.
+func TestAccountLessSubmissionsAreCountedByAddress(t *testing.T) {
+	for in, want := range map[string]string{
+		"192.0.2.10":                 "192.0.2.10",
+		"::ffff:192.0.2.10":          "192.0.2.10",
+		"2001:db8:1:2:aaaa::1":       "2001:db8:1:2::/64",
+		"2001:db8:1:2:ffff:ffff::99": "2001:db8:1:2::/64",
+		"2001:db8:1:3::1":            "2001:db8:1:3::/64",
+		"":                           "",
+		"@":                          "@",
+	} {
+		if got := ClientKey(in); got != want {
+			t.Errorf("ClientKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+	l := Limits{AnonymousPerAddress: 3, AnonymousWindow: time.Hour}
+	if limited, _ := l.Throttled(2, today); limited {
+		t.Error("the third submission refused")
+	}
+	if limited, until := l.Throttled(3, today); !limited || !until.Equal(today.Add(time.Hour)) {
+		t.Errorf("the fourth: %v until %s", limited, until)
 	}
 }

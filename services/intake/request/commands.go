@@ -116,7 +116,7 @@ func submitCommand() *cli.Command {
 		name := fs.String("name", "", "without an account: your name")
 		email := fs.String("email", "", "without an account: your email")
 		structure := fs.String("structure", "", "without an account: your structure")
-		key := fs.String("key", "", "idempotency key: the same key again returns the first result")
+		key := fs.String("key", "", "idempotency key: the same key again returns the first result (without an account: a random key of 22 characters or more from A-Z a-z 0-9 - _, e.g. a UUID; it alone gives the tracking token back)")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		if _, err := cli.Parse(fs, args); err != nil {
 			return err

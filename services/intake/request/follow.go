@@ -73,6 +73,14 @@ func (s *Service) Follow(ctx context.Context, tx pgx.Tx, ev bus.Event) error {
 			return moved
 		})
 	}
+	// The extraction's events of an earlier run (before a retry) are
+	// history: they move nothing.
+	switch ev.(type) {
+	case *eventsv1.ExtractionStarted, *eventsv1.ExtractionFailed, *eventsv1.ExtractionCompleted:
+		if Stale(ev.GetMeta().GetCausationId(), r.Instruction.GetMeta().GetEventId()) {
+			return nil
+		}
+	}
 	changed := false
 	switch e := ev.(type) {
 	case *eventsv1.ExtractionStarted:
@@ -82,7 +90,7 @@ func (s *Service) Follow(ctx context.Context, tx pgx.Tx, ev bus.Event) error {
 	case *eventsv1.ExtractionFailed:
 		if changed = moveTo(Failed); changed {
 			r.Failure = e.GetReason()
-			err = history("extraction failed", fmt.Sprintf("after %d attempts: %s", e.GetAttempts(), e.GetReason()))
+			err = history(historyFailed, fmt.Sprintf("after %d attempts: %s", e.GetAttempts(), e.GetReason()))
 		}
 	case *eventsv1.ExtractionCompleted:
 		if changed = moveTo(Extracted); changed {

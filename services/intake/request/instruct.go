@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"google.golang.org/protobuf/proto"
@@ -30,21 +29,20 @@ type Decision struct {
 // nothing for it), or rejects it with a reason. A retry with the same
 // idempotency key returns the first result and emits nothing.
 func (s *Service) Instruct(ctx context.Context, p auth.Principal, d Decision) (*Record, bool, error) {
-	d.Reason, d.Remarks = strings.TrimSpace(d.Reason), strings.TrimSpace(d.Remarks)
-	if !d.Accept && len([]rune(d.Reason)) < 10 {
-		return nil, false, grpcserver.Invalid(grpcserver.Violation{Field: "reason", Description: "required to reject, at least 10 characters: it is communicated to the requester"})
-	}
-	if len(d.Reason) > 4000 || len(d.Remarks) > 4000 || len(d.Key) > 200 {
-		return nil, false, grpcserver.Invalid(grpcserver.Violation{Field: "reason", Description: "reason and remarks: at most 4000 bytes; idempotency_key: 200"})
+	d, bad := CheckDecision(d)
+	if len(bad) > 0 {
+		return nil, false, grpcserver.Invalid(bad...)
 	}
 	var out *Record
 	replayed := false
 	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		r, err := lockRecord(ctx, tx, d.Reference)
-		if err != nil {
-			return err
-		}
+		// The key first, then the request: two calls with one key take
+		// their turn even for different requests, and the second replays
+		// or is refused instead of failing on the key's row.
 		if d.Key != "" {
+			if err := lock(ctx, tx, "instruct-key", p.String()+" "+d.Key); err != nil {
+				return err
+			}
 			k, found, err := getInstructionKey(ctx, tx, p.String(), d.Key)
 			if err != nil {
 				return err
@@ -53,9 +51,14 @@ func (s *Service) Instruct(ctx context.Context, p auth.Principal, d Decision) (*
 				if k.Reference != d.Reference || k.Accept != d.Accept || k.Reason != d.Reason {
 					return grpcserver.Invalid(grpcserver.Violation{Field: "idempotency_key", Description: ErrKeyReused.Error()})
 				}
+				r, err := lockRecord(ctx, tx, d.Reference)
 				out, replayed = r, true
-				return nil
+				return err
 			}
+		}
+		r, err := lockRecord(ctx, tx, d.Reference)
+		if err != nil {
+			return err
 		}
 		action := "instructed"
 		if !d.Accept {
@@ -136,9 +139,9 @@ func (s *Service) instruction(ctx context.Context, q pg.Querier, r *Record, by a
 // Cancel withdraws a deposited request (its requester, or the
 // administrator).
 func (s *Service) Cancel(ctx context.Context, p auth.Principal, ref, reason string) (*Record, error) {
-	reason = strings.TrimSpace(reason)
-	if len(reason) > 4000 {
-		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "reason", Description: "at most 4000 bytes"})
+	reason, bad := CheckCancellation(reason)
+	if len(bad) > 0 {
+		return nil, grpcserver.Invalid(bad...)
 	}
 	var out *Record
 	err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {

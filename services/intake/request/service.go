@@ -1,12 +1,14 @@
 package request
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
+	"net"
 	"sync"
 	"time"
 
@@ -22,6 +24,7 @@ import (
 	"sinp.occitanie.fr/platform/pg"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	extractorv1 "sinp.occitanie.fr/proto/gen/go/sinp/extractor/v1"
+	intakev1 "sinp.occitanie.fr/proto/gen/go/sinp/intake/v1"
 	"sinp.occitanie.fr/services/intake/perimeter"
 )
 
@@ -70,7 +73,8 @@ type Service struct {
 
 // Errors of the use cases.
 var (
-	ErrKeyReused = errors.New("this idempotency key was used for a different call")
+	// ErrKeyReused says no more than that: not which call, when, or whose.
+	ErrKeyReused = errors.New("this idempotency key was already used for a different call: use a new key for each new call")
 	// ErrUnavailable: the extractor, which checks codes and the region,
 	// cannot be reached; nothing is recorded.
 	ErrUnavailable = errors.New("the request cannot be checked right now (the extractor is unreachable); nothing was recorded, try again")
@@ -176,36 +180,65 @@ type Submitted struct {
 	Replayed bool
 }
 
-// Submit files a request. A signed-in requester is known by its account
-// and the registry; anyone else files as a declared non-adherent and gets
+// submitKey is where a submission's idempotency key is kept: a signed-in
+// requester's keys are its account's; account-less keys share one space
+// (the declared email is anyone's to declare) and are kept hashed, since
+// each one alone gives its request's tracking token back.
+func submitKey(p auth.Principal, key string) (by, stored string) {
+	if p.Kind == auth.Requester || key == "" {
+		return p.String(), key
+	}
+	sum := sha256.Sum256([]byte(key))
+	return "nobody", "sha256:" + hex.EncodeToString(sum[:])
+}
+
+// ClientKey is what account-less submissions are counted by: the
+// caller's address, an IPv6 one by its /64 (what one subscriber gets).
+func ClientKey(address string) string {
+	ip := net.ParseIP(address)
+	switch {
+	case ip == nil:
+		return address
+	case ip.To4() != nil:
+		return ip.To4().String()
+	}
+	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
+}
+
+// Submit files a request from a client address. A signed-in requester is
+// known by its account and the registry, and has at most Limits.MaxOpen
+// requests open; anyone else files as a declared non-adherent, at most
+// Limits.AnonymousPerAddress times per window from one address, and gets
 // a tracking token. A retry with the same idempotency key and content
-// returns the first result, tracking token included.
-func (s *Service) Submit(ctx context.Context, p auth.Principal, sub Submission, key string) (Submitted, error) {
+// returns the first result, tracking token included; concurrent retries
+// take their turn and all get it.
+func (s *Service) Submit(ctx context.Context, p auth.Principal, sub Submission, key, address string) (Submitted, error) {
 	signedIn := p.Kind == auth.Requester
 	if !signedIn && p.Kind != auth.Nobody {
 		return Submitted{}, ForbiddenError{fmt.Sprintf("a %s does not file requests: sign in as a requester, or file without an account", p.Kind)}
 	}
-	if len(key) > 200 {
-		return Submitted{}, grpcserver.Invalid(grpcserver.Violation{Field: "idempotency_key", Description: "at most 200 bytes"})
+	if bad := CheckKey(key, !signedIn); len(bad) > 0 {
+		return Submitted{}, grpcserver.Invalid(bad...)
 	}
-	by := p.String()
-	if !signedIn {
-		by = "nobody:" + strings.ToLower(strings.TrimSpace(sub.Declared.GetEmail()))
-	}
+	by, storedKey := submitKey(p, key)
 	sum := digest(sub)
 	if key != "" {
-		r, err := recordBySubmitKey(ctx, s.DB, by, key)
-		switch {
-		case err == nil && string(r.SubmitDigest) == string(sum):
+		if r, err := bySubmitKey(ctx, s.DB, by, storedKey, sum); r != nil || err != nil {
+			if err != nil {
+				return Submitted{}, err
+			}
 			return s.replaySubmission(ctx, r)
-		case err == nil:
-			return Submitted{}, grpcserver.Invalid(grpcserver.Violation{Field: "idempotency_key", Description: ErrKeyReused.Error()})
-		case !errors.Is(err, ErrNotFound):
-			return Submitted{}, err
 		}
 	}
 	now := s.now()
 	lim := s.Limits
+	client := ClientKey(address)
+	if !signedIn {
+		// Before asking the extractor anything; counted again under the lock.
+		if err := s.throttle(ctx, s.DB, client, now); err != nil {
+			return Submitted{}, err
+		}
+	}
 	if sub.Perimeter.GetAreas() == nil {
 		region, err := s.territory(ctx)
 		if err != nil {
@@ -223,19 +256,45 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, sub Submission, 
 	if len(bad) > 0 {
 		return Submitted{}, grpcserver.Invalid(bad...)
 	}
-	requester, err := s.requester(ctx, p, sub.Declared)
+	requester, err := s.requester(ctx, p, c.Declared)
 	if err != nil {
 		return Submitted{}, err
 	}
 	var out Submitted
 	err = pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
-		open, err := countOpen(ctx, tx, requester.AccountId, requester.Email)
-		if err != nil {
-			return err
+		// Locks in one order: the key, then the account or the address.
+		if key != "" {
+			if err := lock(ctx, tx, "submit-key", by+" "+storedKey); err != nil {
+				return err
+			}
+			r, err := bySubmitKey(ctx, tx, by, storedKey, sum)
+			if r != nil || err != nil {
+				out = Submitted{Record: r, Replayed: true}
+				return err
+			}
 		}
-		if open >= lim.MaxOpen {
-			return grpcserver.Invalid(grpcserver.Violation{Field: "requester", Description: fmt.Sprintf(
-				"already %d open requests, the most one requester may have: wait for one to be completed, or cancel one", open)})
+		if signedIn {
+			if err := lock(ctx, tx, "open", requester.AccountId); err != nil {
+				return err
+			}
+			open, err := countOpen(ctx, tx, requester.AccountId)
+			if err != nil {
+				return err
+			}
+			if open >= lim.MaxOpen {
+				return grpcserver.Invalid(grpcserver.Violation{Field: "requester", Description: fmt.Sprintf(
+					"already %d open requests, the most one requester may have: wait for one to be completed, or cancel one", open)})
+			}
+		} else {
+			if err := lock(ctx, tx, "anonymous", client); err != nil {
+				return err
+			}
+			if err := s.throttle(ctx, tx, client, now); err != nil {
+				return err
+			}
+			if err := addAnonymous(ctx, tx, client, now, now.Add(-lim.AnonymousWindow)); err != nil {
+				return err
+			}
 		}
 		ref, err := nextReference(ctx, tx, now)
 		if err != nil {
@@ -245,7 +304,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, sub Submission, 
 			Perimeter: c.Perimeter, Scope: c.Scope, Period: c.Period, Options: c.Options, CharterAcceptedAt: timestamppb.New(now)}
 		r := &Record{Reference: ref, State: Deposited, AccountID: requester.AccountId, StructureID: requester.StructureId,
 			DeclaredEmail: requester.Email, Poles: c.Scope.GetPoles(), AreaKm2: c.AreaKm2, SubmittedAt: now, UpdatedAt: now,
-			SubmittedBy: by, SubmitKey: key, SubmitDigest: sum}
+			SubmittedBy: by, SubmitKey: storedKey, SubmitDigest: sum}
 		if !signedIn {
 			r.TrackingID, r.TrackingIssuedAt = "trk-"+auth.RandomID(), time.Now().Truncate(time.Millisecond)
 		}
@@ -267,8 +326,40 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, sub Submission, 
 	if err != nil {
 		return Submitted{}, err
 	}
+	if out.Replayed {
+		return s.replaySubmission(ctx, out.Record)
+	}
 	out.Tracking, err = s.trackingToken(out.Record)
 	return out, err
+}
+
+// bySubmitKey looks a submission up by its key: nil when there is none;
+// found with another content, the key was used for a different call, and
+// nothing of that call is told.
+func bySubmitKey(ctx context.Context, q pg.Querier, by, storedKey string, sum []byte) (*Record, error) {
+	r, err := recordBySubmitKey(ctx, q, by, storedKey)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case !bytes.Equal(r.SubmitDigest, sum):
+		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "idempotency_key", Description: ErrKeyReused.Error()})
+	}
+	return r, nil
+}
+
+// throttle refuses an account-less submission from a client that filed
+// Limits.AnonymousPerAddress of them within the window.
+func (s *Service) throttle(ctx context.Context, q pg.Querier, client string, now time.Time) error {
+	n, oldest, err := recentAnonymous(ctx, q, client, now.Add(-s.Limits.AnonymousWindow))
+	if err != nil {
+		return err
+	}
+	if limited, until := s.Limits.Throttled(n, oldest); limited {
+		return ThrottledError{RetryAt: until}
+	}
+	return nil
 }
 
 func (s *Service) replaySubmission(ctx context.Context, r *Record) (Submitted, error) {
@@ -293,14 +384,10 @@ func (s *Service) trackingToken(r *Record) (string, error) {
 
 // requester is who files: an account's identity and its structure's
 // membership from the registry, or a declared non-adherent.
-func (s *Service) requester(ctx context.Context, p auth.Principal, d interface {
-	GetName() string
-	GetEmail() string
-	GetStructureName() string
-}) (*eventsv1.Requester, error) {
+func (s *Service) requester(ctx context.Context, p auth.Principal, d *intakev1.DeclaredRequester) (*eventsv1.Requester, error) {
 	if p.Kind != auth.Requester {
-		return &eventsv1.Requester{Name: strings.TrimSpace(d.GetName()), Email: strings.TrimSpace(d.GetEmail()),
-			StructureName: strings.TrimSpace(d.GetStructureName()), Membership: eventsv1.Membership_MEMBERSHIP_NON_ADHERENT}, nil
+		return &eventsv1.Requester{Name: d.GetName(), Email: d.GetEmail(), StructureName: d.GetStructureName(),
+			Membership: eventsv1.Membership_MEMBERSHIP_NON_ADHERENT}, nil
 	}
 	email, err := s.Email(ctx, s.DB, p.Subject)
 	if err != nil {

@@ -58,6 +58,10 @@ func StateOf(p intakev1.RequestState) (State, bool) {
 	return "", false
 }
 
+// historyFailed is the history's entry of a failed extraction, whose
+// detail (the extractor's error) only the administrator sees.
+const historyFailed = "extraction failed"
+
 // Open states count toward a requester's limit of open requests.
 func (s State) Open() bool {
 	return s == Deposited || s == Instructed || s == Extracting || s == Extracted || s == Failed
@@ -92,12 +96,24 @@ func Decide(from State, action string) error {
 
 // follows says from which states the other services' events move a
 // request to each state. Anything else (a redelivered older event, an
-// event for a cancelled or rejected request) changes nothing.
+// event for a cancelled or rejected request) changes nothing. Nothing
+// leaves Failed but the administrator's retry, which makes the request
+// Instructed again: an extraction event heard in Failed is a late one
+// (the extractor announces a failure once its run has stopped for good).
 var follows = map[State][]State{
-	Extracting: {Instructed, Failed}, // Failed: instructed again, a retry starts
+	Extracting: {Instructed},
 	Failed:     {Instructed, Extracting},
-	Extracted:  {Instructed, Extracting, Failed},
+	Extracted:  {Instructed, Extracting},
 	Completed:  {Extracted},
+}
+
+// Stale says whether an extraction event belongs to a run of an earlier
+// instruction than the request's latest: the extractor's events name, as
+// their cause (Meta.causation_id), the RequestInstructed their run
+// started from, and a retry is a new RequestInstructed. Unknown either
+// way (an event or a record from before causes were kept) is not stale.
+func Stale(cause, latestInstruction string) bool {
+	return cause != "" && latestInstruction != "" && cause != latestInstruction
 }
 
 // Follow is the state after an event from the extraction (or the

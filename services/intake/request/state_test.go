@@ -14,7 +14,10 @@ func TestARequestMovesForwardOnly(t *testing.T) {
 		{"a late ExtractionStarted after completion changes nothing", Extracted, Extracting, Extracted, false},
 		{"a completion heard before the start", Instructed, Extracted, Extracted, true},
 		{"a final failure", Extracting, Failed, Failed, true},
-		{"a retried extraction starts again", Failed, Extracting, Extracting, true},
+		{"a late ExtractionStarted after the final failure changes nothing: only a retry leaves failed", Failed, Extracting, Failed, false},
+		{"nor does a late completion", Failed, Extracted, Failed, false},
+		{"a retried request is instructed again, and its extraction starts", Instructed, Extracting, Extracting, true},
+		{"and may fail again", Extracting, Failed, Failed, true},
 		{"every deliverable settled", Extracted, Completed, Completed, true},
 		{"a cancelled request stays cancelled", Cancelled, Extracting, Cancelled, false},
 		{"a rejected request stays rejected", Rejected, Extracted, Rejected, false},
@@ -67,5 +70,24 @@ func TestDeliverablesMoveForwardAndSettle(t *testing.T) {
 	}
 	if Settled([]DeliverableState{Published, Released}) || !Settled([]DeliverableState{Published, Withheld}) || Settled(nil) {
 		t.Error("Settled")
+	}
+}
+
+// An extraction event of a run started from an earlier instruction
+// (before a retry) is stale; one whose cause is unknown is not.
+func TestAnEventOfAnEarlierRunIsStale(t *testing.T) {
+	for _, c := range []struct {
+		name                     string
+		cause, latestInstruction string
+		stale                    bool
+	}{
+		{"the run of the latest instruction", "ev-2", "ev-2", false},
+		{"the run of the instruction before the retry", "ev-1", "ev-2", true},
+		{"an event without its cause", "", "ev-2", false},
+		{"a request instructed before causes were kept", "ev-1", "", false},
+	} {
+		if got := Stale(c.cause, c.latestInstruction); got != c.stale {
+			t.Errorf("%s: Stale(%q, %q) = %v", c.name, c.cause, c.latestInstruction, got)
+		}
 	}
 }

@@ -217,14 +217,46 @@ func recordBySubmitKey(ctx context.Context, q pg.Querier, by, key string) (*Reco
 	return scanRecord(q.QueryRow(ctx, `SELECT `+recordColumns+` FROM intake.request WHERE submitted_by = $1 AND submit_key = $2`, by, key))
 }
 
-// countOpen counts the open requests of an account, or of an account-less
-// requester's email.
-func countOpen(ctx context.Context, q pg.Querier, accountID, email string) (int, error) {
+// countOpen counts the open requests of an account.
+func countOpen(ctx context.Context, q pg.Querier, accountID string) (int, error) {
 	var n int
 	err := q.QueryRow(ctx, `SELECT count(*) FROM intake.request
-		WHERE state IN ('deposited', 'instructed', 'extracting', 'extracted', 'failed')
-		  AND (($1 <> '' AND account_id = $1) OR ($1 = '' AND account_id = '' AND lower(declared_email) = lower($2)))`, accountID, email).Scan(&n)
+		WHERE account_id = $1 AND state IN ('deposited', 'instructed', 'extracting', 'extracted', 'failed')`, accountID).Scan(&n)
 	return n, err
+}
+
+// lock holds a transaction-level advisory lock on one key of intake's
+// requests (what, key) until tx ends: concurrent calls on the same key
+// (an account's open requests, an address's submissions, an idempotency
+// key) take their turn, so a count or a lookup and the insert it allows
+// are one step. Keys are namespaced ("intake.request/" + what) and
+// hashed to the 64-bit key space, apart from the two-key space.
+func lock(ctx context.Context, tx pgx.Tx, what, key string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, "intake.request/"+what+"/"+key)
+	return err
+}
+
+// recentAnonymous counts the account-less submissions recorded from an
+// address since a moment, and the oldest of them.
+func recentAnonymous(ctx context.Context, q pg.Querier, address string, since time.Time) (int, time.Time, error) {
+	var n int
+	var oldest *time.Time
+	err := q.QueryRow(ctx, `SELECT count(*), min(at) FROM intake.anonymous_submission WHERE address = $1 AND at > $2`,
+		address, since).Scan(&n, &oldest)
+	if oldest == nil {
+		return n, time.Time{}, err
+	}
+	return n, *oldest, err
+}
+
+// addAnonymous records an account-less submission from an address and
+// forgets those of that address that left the window.
+func addAnonymous(ctx context.Context, tx pgx.Tx, address string, at, since time.Time) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM intake.anonymous_submission WHERE address = $1 AND at <= $2`, address, since); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO intake.anonymous_submission (address, at) VALUES ($1, $2)`, address, at)
+	return err
 }
 
 // upsertDeliverable records an archive's state, forward only.

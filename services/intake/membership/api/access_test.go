@@ -106,7 +106,8 @@ func TestWhoMayCallWhat(t *testing.T) {
 			if _, err := srv.App.OpenPromotion(context.Background(), "dreal", s.ID, ""); err != nil {
 				t.Fatal(err)
 			}
-			_, err := cl.DecidePromotion(ctx, &intakev1.DecidePromotionRequest{StructureId: s.ID, Promote: true})
+			_, err := cl.DecidePromotion(ctx, &intakev1.DecidePromotionRequest{StructureId: s.ID, Promote: true,
+				Remarks: "aucun pôle n'a répondu en deux mois"})
 			return err
 		},
 		"WithdrawMembership": func(ctx context.Context) error {

@@ -18,6 +18,7 @@ import (
 
 	"sinp.occitanie.fr/platform/auth"
 	"sinp.occitanie.fr/platform/grpcserver"
+	"sinp.occitanie.fr/platform/text"
 	intakev1 "sinp.occitanie.fr/proto/gen/go/sinp/intake/v1"
 	"sinp.occitanie.fr/services/intake/membership/app"
 	"sinp.occitanie.fr/services/intake/membership/registry"
@@ -203,10 +204,11 @@ func (s *Server) OpenPromotion(ctx context.Context, req *intakev1.OpenPromotionR
 	if err != nil {
 		return nil, err
 	}
-	if err := remarks("remarks", req.GetRemarks()); err != nil {
+	why, err := freeText("remarks", req.GetRemarks(), rule.MaxRemarks)
+	if err != nil {
 		return nil, err
 	}
-	st, err := s.App.OpenPromotion(ctx, p.String(), id, req.GetRemarks())
+	st, err := s.App.OpenPromotion(ctx, p.String(), id, why)
 	if err != nil {
 		return nil, s.fail(err, id)
 	}
@@ -223,10 +225,11 @@ func (s *Server) RecordPromotionOpinion(ctx context.Context, req *intakev1.Recor
 	if asked := strings.TrimSpace(req.GetPole()); asked != "" && asked != p.Pole {
 		return nil, status.Errorf(codes.PermissionDenied, "a reviewer of pôle %s gives the position of pôle %s only", p.Pole, p.Pole)
 	}
-	if why := rule.CheckRemarks(req.GetArgument(), rule.MaxArgument); why != "" {
-		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "argument", Description: why})
+	argument, err := freeText("argument", req.GetArgument(), rule.MaxArgument)
+	if err != nil {
+		return nil, err
 	}
-	st, err := s.App.RecordPosition(ctx, id, rule.Position{Pole: p.Pole, Approves: req.GetApproves(), Argument: req.GetArgument(), Reviewer: p.Subject})
+	st, err := s.App.RecordPosition(ctx, id, rule.Position{Pole: p.Pole, Approves: req.GetApproves(), Argument: argument, Reviewer: p.Subject})
 	if err != nil {
 		return nil, s.fail(err, id)
 	}
@@ -239,10 +242,11 @@ func (s *Server) DecidePromotion(ctx context.Context, req *intakev1.DecidePromot
 	if err != nil {
 		return nil, err
 	}
-	if err := remarks("remarks", req.GetRemarks()); err != nil {
+	why, err := freeText("remarks", req.GetRemarks(), rule.MaxRemarks)
+	if err != nil {
 		return nil, err
 	}
-	st, err := s.App.Decide(ctx, p.String(), id, req.GetPromote(), req.GetRemarks())
+	st, err := s.App.Decide(ctx, p.String(), id, req.GetPromote(), why)
 	if err != nil {
 		return nil, s.fail(err, id)
 	}
@@ -255,10 +259,11 @@ func (s *Server) WithdrawMembership(ctx context.Context, req *intakev1.WithdrawM
 	if err != nil {
 		return nil, err
 	}
-	if err := remarks("remarks", req.GetRemarks()); err != nil {
+	why, err := freeText("remarks", req.GetRemarks(), rule.MaxRemarks)
+	if err != nil {
 		return nil, err
 	}
-	st, err := s.App.Withdraw(ctx, p.String(), id, req.GetRemarks())
+	st, err := s.App.Withdraw(ctx, p.String(), id, why)
 	if err != nil {
 		return nil, s.fail(err, id)
 	}
@@ -318,11 +323,14 @@ func registryID(id string) (string, []grpcserver.Violation) {
 	return n, nil
 }
 
-func remarks(field, s string) error {
-	if why := rule.CheckRemarks(s, rule.MaxRemarks); why != "" {
-		return grpcserver.Invalid(grpcserver.Violation{Field: field, Description: why})
+// freeText checks and cleans what a person wrote that may span lines
+// (remarks, an argument), through platform/text.
+func freeText(field, s string, maxBytes int) (string, error) {
+	s, err := text.Check(s, text.Multiline, 0, maxBytes)
+	if err != nil {
+		return "", grpcserver.Invalid(grpcserver.Violation{Field: field, Description: err.Error()})
 	}
-	return nil
+	return s, nil
 }
 
 func notFound(id string) error {

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/text"
 	"sinp.occitanie.fr/services/intake/membership/rule"
 	"sinp.occitanie.fr/services/intake/membership/store"
 )
@@ -26,7 +27,8 @@ type NewStructure struct {
 // is no event: a pre-adherent receives what a non-adherent does.
 func (s *Service) Create(ctx context.Context, by string, in NewStructure) (*store.Structure, error) {
 	profile, bad := in.Profile.Checked(true)
-	bad = append(bad, checkRemarks("remarks", in.Remarks)...)
+	remarks, why := checkRemarks("remarks", in.Remarks)
+	in.Remarks, bad = remarks, append(bad, why...)
 	if len(bad) > 0 {
 		return nil, &Invalid{Violations: bad}
 	}
@@ -75,7 +77,8 @@ func (s *Service) Update(ctx context.Context, by, id string, p Patch) (*store.St
 			return err
 		}
 		profile, bad := merge(st.Profile, p.Profile).Checked(false)
-		bad = append(bad, checkRemarks("remarks", p.Remarks)...)
+		remarks, why := checkRemarks("remarks", p.Remarks)
+		p.Remarks, bad = remarks, append(bad, why...)
 		readmit := p.Status != rule.None && p.Status != st.Status
 		if readmit && (p.Status != rule.PreAdherent || st.Status != rule.Withdrawn) {
 			bad = append(bad, rule.Violation{Field: "status", Problem: fmt.Sprintf("a %s cannot be made %s by an edit: "+
@@ -143,11 +146,14 @@ func merge(old, p rule.Profile) rule.Profile {
 	return old
 }
 
-func checkRemarks(field, s string) []rule.Violation {
-	if why := rule.CheckRemarks(s, rule.MaxRemarks); why != "" {
-		return []rule.Violation{{Field: field, Problem: why}}
+// checkRemarks checks and cleans free text that may span lines: remarks
+// (at most rule.MaxRemarks bytes), through platform/text.
+func checkRemarks(field, s string) (string, []rule.Violation) {
+	s, err := text.Check(s, text.Multiline, 0, rule.MaxRemarks)
+	if err != nil {
+		return "", []rule.Violation{{Field: field, Problem: err.Error()}}
 	}
-	return nil
+	return s, nil
 }
 
 // Get reads a structure with its promotion and history.

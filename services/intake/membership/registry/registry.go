@@ -16,9 +16,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
+	"sinp.occitanie.fr/platform/text"
 	"sinp.occitanie.fr/services/intake/membership/rule"
 )
 
@@ -231,15 +231,16 @@ func entry(rec []string, index map[string]int, line int, today time.Time) (Entry
 		fail(ColumnID, "%q is not a registry number (a positive whole number)", clip(id))
 	}
 
-	en.Name = get(ColumnStructure)
+	name, err := text.Check(get(ColumnStructure), text.Line, 1, rule.MaxName)
 	switch {
-	case en.Name == "":
+	case errors.Is(err, text.ErrTooShort):
 		fail(ColumnStructure, "required: the structure's name")
-	case strings.ContainsFunc(en.Name, unicode.IsControl):
-		fail(ColumnStructure, "the name spans lines or holds a control character")
-	case len(en.Name) > rule.MaxName:
-		fail(ColumnStructure, "%d bytes long; at most %d", len(en.Name), rule.MaxName)
+	case errors.Is(err, text.ErrControl):
+		fail(ColumnStructure, "the name spans lines or holds a control character: %v", err)
+	case err != nil:
+		fail(ColumnStructure, "%v", err)
 	}
+	en.Name = name
 
 	date := get(ColumnDate)
 	d, err := time.Parse(time.DateOnly, date)
@@ -262,9 +263,8 @@ func entry(rec []string, index map[string]int, line int, today time.Time) (Entry
 		fail(ColumnProposition, "%q: want %q or nothing", clip(p), PropositionPromotion)
 	}
 
-	en.Remarks = get(ColumnRemarks)
-	if why := rule.CheckRemarks(en.Remarks, rule.MaxRemarks); why != "" {
-		fail(ColumnRemarks, "%s", why)
+	if en.Remarks, err = text.Check(get(ColumnRemarks), text.Multiline, 0, rule.MaxRemarks); err != nil {
+		fail(ColumnRemarks, "%v", err)
 	}
 	return en, bad
 }

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"sinp.occitanie.fr/platform/text"
 )
 
 // PromotionState is where a promotion stands.
@@ -69,6 +71,10 @@ type Promotion struct {
 	DecidedBy string
 	// DecisionRemarks are the administrator's, on deciding.
 	DecisionRemarks string
+	// SilentAtDecision are the pôles that had given no position when the
+	// administrator decided, in the order of Poles: the remarks answer
+	// for their silence.
+	SilentAtDecision []string
 }
 
 // Position returns a pôle's position, if it gave one.
@@ -134,8 +140,10 @@ func (m *Membership) Open(at time.Time, by, remarks string) error {
 }
 
 // Record gives or revises a pôle's position on the open promotion. An
-// objection needs its argument: the administrator weighs it, and the
-// structure learns it.
+// objection needs its argument (some graphic characters, not only
+// spaces or invisible ones): the administrator weighs it, and the
+// structure learns it. The argument is text already checked
+// (platform/text).
 func (m *Membership) Record(pos Position) error {
 	if !IsPole(pos.Pole) {
 		return fmt.Errorf("%w %q (the pôles are %s)", ErrUnknownPole, pos.Pole, strings.Join(Poles, ", "))
@@ -144,7 +152,7 @@ func (m *Membership) Record(pos Position) error {
 		return m.noOpenPromotion()
 	}
 	pos.Argument = strings.TrimSpace(pos.Argument)
-	if !pos.Approves && pos.Argument == "" {
+	if !pos.Approves && text.Graphic(pos.Argument) == 0 {
 		return ErrArgumentRequired
 	}
 	p := m.Promotion
@@ -160,29 +168,30 @@ func (m *Membership) noOpenPromotion() error {
 	return fmt.Errorf("%w: the last one was %s on %s", ErrNoOpenPromotion, m.Promotion.State, m.Promotion.DecidedAt.Format(time.DateOnly))
 }
 
+// MinSilentRemarks is how many graphic characters (letters, digits,
+// punctuation, symbols) the remarks of a decision taken while some pôle
+// is silent need at least.
+const MinSilentRemarks = 20
+
 // Decide ends the open promotion: promote makes the structure an adherent,
-// otherwise it stays pre-adherent. The administrator decides whatever the
-// positions (a silent pôle does not block), but says why when refusing
-// and when promoting over an objection.
+// otherwise it stays pre-adherent. A promotion collects each pôle's
+// position before the administrator decides: while a pôle is silent the
+// administrator may still decide (a pôle cannot hold a structure back by
+// saying nothing), but says in the remarks, MinSilentRemarks characters
+// at least, why the decision does not wait for it; the silent pôles are
+// kept with the decision. Remarks also say why when refusing and when
+// promoting over an objection. The remarks are text already checked
+// (platform/text).
 func (m *Membership) Decide(promote bool, at time.Time, by, remarks string) (Change, error) {
 	if !m.open() {
 		return Change{}, m.noOpenPromotion()
 	}
 	remarks = strings.TrimSpace(remarks)
 	p := m.Promotion
-	if remarks == "" {
-		if !promote {
-			return Change{}, fmt.Errorf("%w: a refusal says why", ErrRemarksRequired)
-		}
-		if obj := p.Objections(); len(obj) > 0 {
-			names := make([]string, len(obj))
-			for i, o := range obj {
-				names[i] = o.Pole
-			}
-			return Change{}, fmt.Errorf("%w: promoting over the objection of %s says why", ErrRemarksRequired, strings.Join(names, ", "))
-		}
+	if err := p.remarksNeeded(promote, remarks); err != nil {
+		return Change{}, err
 	}
-	p.DecidedAt, p.DecidedBy, p.DecisionRemarks = at, by, remarks
+	p.DecidedAt, p.DecidedBy, p.DecisionRemarks, p.SilentAtDecision = at, by, remarks, p.Silent()
 	c := Change{At: at, From: m.Status, By: by, Remarks: remarks}
 	if promote {
 		p.State, m.Status = Promoted, Adherent
@@ -191,6 +200,30 @@ func (m *Membership) Decide(promote bool, at time.Time, by, remarks string) (Cha
 	}
 	c.To = m.Status
 	return c, nil
+}
+
+// remarksNeeded says what remarks a decision lacks, naming whom they
+// must answer: a refusal, the objecting pôles, the silent ones.
+func (p *Promotion) remarksNeeded(promote bool, remarks string) error {
+	need, why := 0, []string(nil)
+	if !promote {
+		need, why = 1, append(why, "a refusal says why")
+	} else if obj := p.Objections(); len(obj) > 0 {
+		names := make([]string, len(obj))
+		for i, o := range obj {
+			names[i] = o.Pole
+		}
+		need, why = 1, append(why, "promoting over the objection of "+strings.Join(names, ", ")+" says why")
+	}
+	if silent := p.Silent(); len(silent) > 0 {
+		need = MinSilentRemarks
+		why = append(why, fmt.Sprintf("the pôles %s have given no position: deciding without it says why, in %d characters at least",
+			strings.Join(silent, ", "), MinSilentRemarks))
+	}
+	if g := text.Graphic(remarks); g < need {
+		return fmt.Errorf("%w: %s (%d characters given)", ErrRemarksRequired, strings.Join(why, "; "), g)
+	}
+	return nil
 }
 
 // Withdraw ends a pre-adherent's or an adherent's membership. A promotion

@@ -1,6 +1,7 @@
 package rule
 
 import (
+	"errors"
 	"fmt"
 	"net/mail"
 	"slices"
@@ -8,14 +9,17 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"sinp.occitanie.fr/platform/pole"
+	"sinp.occitanie.fr/platform/text"
 	"sinp.occitanie.fr/services/intake/perimeter"
 )
 
-// Poles are the codes of the six thematic pôles. They mirror the rows of
-// oc_dat.pole in the observation store (see observations/seed), which is
-// the data that defines them; this copy exists only to refuse an unknown
-// code at the door, and must change when that table does.
-var Poles = []string{"flore", "invertebres", "mammiferes", "reptiles_amphibiens", "oiseaux", "poissons"}
+// Poles are the codes of the six thematic pôles (platform/pole). They
+// mirror the rows of oc_dat.pole in the observation store (see
+// observations/seed), which is the data that defines them; the list exists
+// only to refuse an unknown code at the door, and must change when that
+// table does.
+var Poles = pole.Codes
 
 // IsPole reports whether code is one of Poles.
 func IsPole(code string) bool { return slices.Contains(Poles, code) }
@@ -75,18 +79,26 @@ func (p Profile) Checked(requireType bool) (Profile, []Violation) {
 	fail := func(field, format string, args ...any) {
 		bad = append(bad, Violation{Field: field, Problem: fmt.Sprintf(format, args...)})
 	}
-	p.Name = strings.TrimSpace(p.Name)
-	p.Type = strings.TrimSpace(p.Type)
-	switch {
-	case p.Name == "":
-		fail("name", "required: the structure's name")
-	default:
-		text(fail, "name", p.Name, MaxName)
+	line := func(field, v string, maxBytes int, required string) string {
+		minGraphic := 0
+		if required != "" {
+			minGraphic = 1
+		}
+		v, err := text.Check(v, text.Line, minGraphic, maxBytes)
+		switch {
+		case errors.Is(err, text.ErrTooShort):
+			fail(field, "%s", required)
+		case err != nil:
+			fail(field, "%v", err)
+		}
+		return v
 	}
-	if p.Type == "" && requireType {
-		fail("type", "required: e.g. bureau d'études, association, collectivité, établissement public, organisme de recherche")
+	p.Name = line("name", p.Name, MaxName, "required: the structure's name")
+	typeRequired := ""
+	if requireType {
+		typeRequired = "required: e.g. bureau d'études, association, collectivité, établissement public, organisme de recherche"
 	}
-	text(fail, "type", p.Type, MaxType)
+	p.Type = line("type", p.Type, MaxType, typeRequired)
 
 	seen := map[string]bool{}
 	for i, code := range p.Poles {
@@ -125,8 +137,8 @@ func (p Profile) Checked(requireType bool) (Profile, []Violation) {
 	}
 
 	c := &p.Contact
-	c.Name, c.Email, c.Phone = strings.TrimSpace(c.Name), strings.TrimSpace(c.Email), strings.TrimSpace(c.Phone)
-	text(fail, "contact.name", c.Name, MaxContact)
+	c.Name = line("contact.name", c.Name, MaxContact, "")
+	c.Email, c.Phone = strings.TrimSpace(c.Email), strings.TrimSpace(c.Phone)
 	if c.Email != "" {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > MaxContact {
 			fail("contact.email", "%q is not an e-mail address (want name@domain)", clip(c.Email))
@@ -142,32 +154,6 @@ func (p Profile) Checked(requireType bool) (Profile, []Violation) {
 		}
 	}
 	return p, bad
-}
-
-// text refuses what a person would not have typed: invalid UTF-8,
-// control characters, more than max bytes.
-func text(fail func(field, format string, args ...any), field, s string, max int) {
-	switch {
-	case !utf8.ValidString(s):
-		fail(field, "not UTF-8")
-	case strings.ContainsFunc(s, unicode.IsControl):
-		fail(field, "contains a control character (a line break?)")
-	case len(s) > max:
-		fail(field, "%d bytes long; at most %d", len(s), max)
-	}
-}
-
-// CheckRemarks checks free text that may span lines (remarks, arguments).
-func CheckRemarks(s string, max int) string {
-	switch {
-	case !utf8.ValidString(s):
-		return "not UTF-8"
-	case len(s) > max:
-		return fmt.Sprintf("%d bytes long; at most %d", len(s), max)
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
-		return "contains a control character"
-	}
-	return ""
 }
 
 // canonical is the codes of all that are in seen, in all's order.

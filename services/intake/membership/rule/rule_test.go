@@ -34,6 +34,18 @@ func object(pole string, h int, argument string) step {
 	}
 }
 
+// everyPoleApproves: each of the six pôles gives its position.
+func everyPoleApproves(h int) step {
+	return func(m *Membership) error {
+		for _, pole := range Poles {
+			if err := approve(pole, h)(m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
 func decide(promote bool, remarks string) step {
 	return func(m *Membership) error { _, err := m.Decide(promote, at(100), "dreal", remarks); return err }
 }
@@ -49,6 +61,8 @@ func readmit() step {
 func enter() step {
 	return func(m *Membership) error { _, err := m.Enter(at(0), "import", ""); return err }
 }
+
+var allApprove = map[string]bool{"flore": true, "invertebres": true, "mammiferes": true, "reptiles_amphibiens": true, "oiseaux": true, "poissons": true}
 
 func TestMembershipRules(t *testing.T) {
 	type want struct {
@@ -87,27 +101,38 @@ func TestMembershipRules(t *testing.T) {
 			want{status: PreAdherent, promotion: Open, positions: map[string]bool{}, refused: ErrUnknownPole}},
 		{"no position without an open promotion", PreAdherent, []step{approve("oiseaux", 1)},
 			want{status: PreAdherent, refused: ErrNoOpenPromotion}},
-		{"the administrator promotes: the structure becomes an adherent", PreAdherent,
+		{"every pôle approves, the administrator promotes: the structure becomes an adherent", PreAdherent,
+			[]step{open(""), everyPoleApproves(1), decide(true, "")},
+			want{status: Adherent, promotion: Promoted, positions: map[string]bool{"flore": true, "invertebres": true, "mammiferes": true,
+				"reptiles_amphibiens": true, "oiseaux": true, "poissons": true}}},
+		{"while a pôle is silent, a decision without remarks is refused", PreAdherent,
 			[]step{open(""), approve("oiseaux", 1), approve("flore", 2), decide(true, "")},
-			want{status: Adherent, promotion: Promoted, positions: map[string]bool{"oiseaux": true, "flore": true}}},
-		{"a silent pôle does not block the decision", PreAdherent, []step{open(""), decide(true, "")},
-			want{status: Adherent, promotion: Promoted, positions: map[string]bool{}}},
+			want{status: PreAdherent, promotion: Open, positions: map[string]bool{"oiseaux": true, "flore": true}, refused: ErrRemarksRequired}},
+		{"and so is one with remarks too short to say why", PreAdherent, []step{open(""), decide(true, "vu en CT")},
+			want{status: PreAdherent, promotion: Open, positions: map[string]bool{}, refused: ErrRemarksRequired}},
+		{"invisible characters are no remarks", PreAdherent, []step{open(""), decide(true, strings.Repeat("\u200b", 25))},
+			want{status: PreAdherent, promotion: Open, positions: map[string]bool{}, refused: ErrRemarksRequired}},
+		{"a silent pôle does not block a decision that says why", PreAdherent,
+			[]step{open(""), approve("oiseaux", 1), decide(true, "relancés trois fois, sans réponse depuis deux mois")},
+			want{status: Adherent, promotion: Promoted, positions: map[string]bool{"oiseaux": true}}},
 		{"promoting over an objection says why", PreAdherent,
 			[]step{open(""), object("poissons", 1, "pas de données piscicoles"), decide(true, "")},
 			want{status: PreAdherent, promotion: Open, positions: map[string]bool{"poissons": false}, refused: ErrRemarksRequired}},
 		{"and may then go ahead", PreAdherent,
-			[]step{open(""), object("poissons", 1, "pas de données piscicoles"), decide(true, "le pôle poissons n'est pas concerné")},
+			[]step{open(""), object("poissons", 1, "pas de données piscicoles"), decide(true, "le pôle poissons n'est pas concerné; les autres pôles relancés sans réponse")},
 			want{status: Adherent, promotion: Promoted, positions: map[string]bool{"poissons": false}}},
 		{"a refusal keeps the pre-adherent and says why", PreAdherent, []step{open(""), decide(false, "")},
 			want{status: PreAdherent, promotion: Open, positions: map[string]bool{}, refused: ErrRemarksRequired}},
-		{"refused: it stays pre-adherent", PreAdherent, []step{open(""), decide(false, "aucune donnée transmise")},
-			want{status: PreAdherent, promotion: Refused, positions: map[string]bool{}}},
-		{"after a refusal a new promotion may open", PreAdherent, []step{open(""), decide(false, "trop tôt"), open("second try")},
+		{"refused: it stays pre-adherent", PreAdherent, []step{open(""), everyPoleApproves(1), decide(false, "aucune donnée transmise")},
+			want{status: PreAdherent, promotion: Refused, positions: allApprove}},
+		{"a refusal while pôles are silent says why in full", PreAdherent, []step{open(""), decide(false, "trop tôt")},
+			want{status: PreAdherent, promotion: Open, positions: map[string]bool{}, refused: ErrRemarksRequired}},
+		{"after a refusal a new promotion may open", PreAdherent, []step{open(""), everyPoleApproves(1), decide(false, "trop tôt"), open("second try")},
 			want{status: PreAdherent, promotion: Open, positions: map[string]bool{}}},
-		{"positions close with the decision", PreAdherent, []step{open(""), decide(false, "trop tôt"), approve("oiseaux", 101)},
-			want{status: PreAdherent, promotion: Refused, positions: map[string]bool{}, refused: ErrNoOpenPromotion}},
-		{"one decision per promotion", PreAdherent, []step{open(""), decide(true, ""), decide(false, "no")},
-			want{status: Adherent, promotion: Promoted, positions: map[string]bool{}, refused: ErrNoOpenPromotion}},
+		{"positions close with the decision", PreAdherent, []step{open(""), everyPoleApproves(1), decide(false, "trop tôt"), approve("oiseaux", 101)},
+			want{status: PreAdherent, promotion: Refused, positions: allApprove, refused: ErrNoOpenPromotion}},
+		{"one decision per promotion", PreAdherent, []step{open(""), everyPoleApproves(1), decide(true, ""), decide(false, "no")},
+			want{status: Adherent, promotion: Promoted, positions: allApprove, refused: ErrNoOpenPromotion}},
 		{"an adherent withdraws", Adherent, []step{withdraw("a cessé son activité")},
 			want{status: Withdrawn}},
 		{"a pre-adherent withdraws", PreAdherent, []step{withdraw("")},
@@ -118,8 +143,8 @@ func TestMembershipRules(t *testing.T) {
 			want{status: Withdrawn, refused: ErrAlreadyWithdrawn}},
 		{"a withdrawn structure comes back as a pre-adherent only", Withdrawn, []step{readmit()},
 			want{status: PreAdherent}},
-		{"and must be promoted again to be an adherent", Withdrawn, []step{readmit(), open(""), decide(true, "")},
-			want{status: Adherent, promotion: Promoted, positions: map[string]bool{}}},
+		{"and must be promoted again to be an adherent", Withdrawn, []step{readmit(), open(""), everyPoleApproves(301), decide(true, "")},
+			want{status: Adherent, promotion: Promoted, positions: allApprove}},
 		{"only a withdrawn structure is re-admitted", Adherent, []step{readmit()},
 			want{status: Adherent, refused: ErrNotWithdrawn}},
 	}
@@ -178,22 +203,82 @@ func TestChangesAreHistory(t *testing.T) {
 	if err := m.Open(at(1), "dreal", ""); err != nil {
 		t.Fatal(err)
 	}
-	add(m.Decide(false, at(2), "dreal", "  trop tôt "))
+	add(m.Decide(false, at(2), "dreal", "  trop tôt : aucune donnée versée "))
 	if err := m.Open(at(3), "dreal", ""); err != nil {
 		t.Fatal(err)
 	}
-	add(m.Decide(true, at(4), "dreal", ""))
+	add(m.Decide(true, at(4), "dreal", "avis favorable du comité technique"))
 	add(m.Withdraw(at(5), "dreal", "dissoute"))
 	add(m.Readmit(at(6), "dreal", "recréée"))
 	want := []Change{
 		{At: at(0), From: None, To: PreAdherent, By: "operator:local", Remarks: "imported"},
-		{At: at(2), From: PreAdherent, To: PreAdherent, By: "dreal", Remarks: "trop tôt"},
-		{At: at(4), From: PreAdherent, To: Adherent, By: "dreal"},
+		{At: at(2), From: PreAdherent, To: PreAdherent, By: "dreal", Remarks: "trop tôt : aucune donnée versée"},
+		{At: at(4), From: PreAdherent, To: Adherent, By: "dreal", Remarks: "avis favorable du comité technique"},
 		{At: at(5), From: Adherent, To: Withdrawn, By: "dreal", Remarks: "dissoute"},
 		{At: at(6), From: Withdrawn, To: PreAdherent, By: "dreal", Remarks: "recréée"},
 	}
 	if !reflect.DeepEqual(changes, want) {
 		t.Errorf("history\n%+v\nwant\n%+v", changes, want)
+	}
+}
+
+// A promotion collects each pôle's position before the administrator
+// decides (DESIGN.md, Membership): while some pôle is silent, the
+// decision needs remarks of MinSilentRemarks characters, and the refusal
+// names the silent pôles; the decision keeps which pôles were silent.
+func TestADecisionAnswersForEverySilentPole(t *testing.T) {
+	const enough = "relancés deux fois, sans réponse"
+	for _, c := range []struct {
+		name    string
+		steps   []step
+		promote bool
+		remarks string
+		refused bool
+		names   []string // in the refusal
+		silent  []string // kept with the decision
+	}{
+		{"every pôle has spoken: no remarks needed", []step{everyPoleApproves(1)}, true, "", false, nil, nil},
+		{"no pôle has spoken", nil, true, "", true, Poles, nil},
+		{"two are silent", []step{approve("flore", 1), approve("invertebres", 1), approve("mammiferes", 1), object("oiseaux", 2, "données non versées")},
+			true, "", true, []string{"reptiles_amphibiens", "poissons", "objection of oiseaux"}, nil},
+		{"19 characters are not enough", []step{approve("flore", 1)}, true, "abcdefghij klmnopqrs", true, []string{"poissons", "20 characters", "19 characters given"}, nil},
+		{"spaces and zero-width characters do not count", []step{approve("flore", 1)}, true, "a b c d e f g h i j\u200b\u200b\u200b k l m n o p q r s", true, []string{"19 characters given"}, nil},
+		{"20 characters are", []step{approve("flore", 1)}, true, "abcdefghij klmnopqrst", false, nil,
+			[]string{"invertebres", "mammiferes", "reptiles_amphibiens", "oiseaux", "poissons"}},
+		{"a refusal while one is silent", []step{approve("flore", 1), approve("invertebres", 1), approve("mammiferes", 1), approve("oiseaux", 1), approve("poissons", 1)},
+			false, "trop tôt", true, []string{"refusal", "reptiles_amphibiens"}, nil},
+		{"a refusal that says why in full", []step{approve("flore", 1), approve("invertebres", 1), approve("mammiferes", 1), approve("oiseaux", 1), approve("poissons", 1)},
+			false, enough, false, nil, []string{"reptiles_amphibiens"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := &Membership{Status: PreAdherent}
+			for _, s := range append([]step{open("")}, c.steps...) {
+				if err := s(m); err != nil {
+					t.Fatal(err)
+				}
+			}
+			_, err := m.Decide(c.promote, at(100), "dreal", c.remarks)
+			if c.refused {
+				if !errors.Is(err, ErrRemarksRequired) {
+					t.Fatalf("decided: %v", err)
+				}
+				for _, n := range c.names {
+					if !strings.Contains(err.Error(), n) {
+						t.Errorf("the refusal %q does not name %s", err, n)
+					}
+				}
+				if m.Promotion.State != Open || m.Promotion.SilentAtDecision != nil {
+					t.Errorf("a refused decision changed the promotion: %+v", m.Promotion)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(m.Promotion.SilentAtDecision, c.silent) {
+				t.Errorf("silent at the decision: %v, want %v", m.Promotion.SilentAtDecision, c.silent)
+			}
+		})
 	}
 }
 

@@ -27,8 +27,12 @@ func OpenPromotion(ctx context.Context, tx pgx.Tx, s *Structure) error {
 // promotion. Positions are saved one by one with SavePosition.
 func SavePromotion(ctx context.Context, tx pgx.Tx, s *Structure) error {
 	p := s.Promotion
-	_, err := tx.Exec(ctx, `UPDATE intake.promotion SET state = $2, decided_at = $3, decided_by = $4, decision_remarks = $5 WHERE id = $1`,
-		s.PromotionID, p.State.String(), nullTime(p.DecidedAt), p.DecidedBy, p.DecisionRemarks)
+	silent := p.SilentAtDecision
+	if silent == nil {
+		silent = []string{}
+	}
+	_, err := tx.Exec(ctx, `UPDATE intake.promotion SET state = $2, decided_at = $3, decided_by = $4, decision_remarks = $5, silent_poles = $6
+		WHERE id = $1`, s.PromotionID, p.State.String(), nullTime(p.DecidedAt), p.DecidedBy, p.DecisionRemarks, silent)
 	if err != nil {
 		return fmt.Errorf("store: promotion of %s: %w", s.ID, err)
 	}
@@ -62,7 +66,7 @@ func attachPromotions(ctx context.Context, q pg.Querier, list []*Structure) erro
 		byID[s.ID], ids[i] = s, s.ID
 	}
 	rows, err := q.Query(ctx, `SELECT DISTINCT ON (structure_id) structure_id, id, state, opened_at, opened_by, remarks,
-			decided_at, decided_by, decision_remarks
+			decided_at, decided_by, decision_remarks, silent_poles
 		FROM intake.promotion WHERE structure_id = ANY($1) ORDER BY structure_id, id DESC`, ids)
 	if err != nil {
 		return fmt.Errorf("store: promotions: %w", err)
@@ -74,7 +78,7 @@ func attachPromotions(ctx context.Context, q pg.Querier, list []*Structure) erro
 		var id int64
 		var decided *time.Time
 		p := &rule.Promotion{}
-		if err := rows.Scan(&structureID, &id, &state, &p.OpenedAt, &p.OpenedBy, &p.Remarks, &decided, &p.DecidedBy, &p.DecisionRemarks); err != nil {
+		if err := rows.Scan(&structureID, &id, &state, &p.OpenedAt, &p.OpenedBy, &p.Remarks, &decided, &p.DecidedBy, &p.DecisionRemarks, &p.SilentAtDecision); err != nil {
 			rows.Close()
 			return fmt.Errorf("store: promotions: %w", err)
 		}
@@ -83,6 +87,9 @@ func attachPromotions(ctx context.Context, q pg.Querier, list []*Structure) erro
 			return err
 		}
 		p.OpenedAt, p.DecidedAt = p.OpenedAt.UTC(), deref(decided)
+		if len(p.SilentAtDecision) == 0 {
+			p.SilentAtDecision = nil
+		}
 		s := byID[structureID]
 		s.Promotion, s.PromotionID = p, id
 		byPromotion[id] = p

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -142,7 +143,7 @@ func TestPromotionsAndPositions(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		c, err := st.Decide(true, t0.Add(24*time.Hour), "dreal", "")
+		c, err := st.Decide(true, t0.Add(24*time.Hour), "dreal", "les autres pôles relancés sans réponse")
 		if err != nil {
 			return err
 		}
@@ -156,7 +157,8 @@ func TestPromotionsAndPositions(t *testing.T) {
 	})
 	got, _ = store.Get(ctx, db, s.ID)
 	if got.Status != rule.Adherent || !got.AdherentSince.Equal(t0.Add(24*time.Hour)) || got.Promotion.State != rule.Promoted ||
-		!got.Promotion.DecidedAt.Equal(t0.Add(24*time.Hour)) || len(got.History) != 1 || got.History[0].To != rule.Adherent {
+		!got.Promotion.DecidedAt.Equal(t0.Add(24*time.Hour)) || len(got.History) != 1 || got.History[0].To != rule.Adherent ||
+		strings.Join(got.Promotion.SilentAtDecision, ",") != strings.Join(got.Promotion.Silent(), ",") || len(got.Promotion.SilentAtDecision) != 4 {
 		t.Errorf("after the decision: %+v %+v", got, got.Promotion)
 	}
 	adherents, err := store.Adherents(ctx, db)
