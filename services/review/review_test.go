@@ -112,6 +112,13 @@ func TestReleaseTimingEndToEnd(t *testing.T) {
 		{ref: "R-unfavorable-needs-a-justification", membership: adh, poles: []string{"poissons"},
 			steps: []step{{at: day, pole: "poissons", verdict: unfav, justification: "  ", want: codes.InvalidArgument}},
 			want:  []outcome{f1At6, released("poissons", tacit, 21*day)}},
+		// Nor is an invisible one, or one with a control character: it
+		// reaches the requester and the feeds.
+		{ref: "R-unfavorable-invisible-justification", membership: adh, poles: []string{"poissons"},
+			steps: []step{{at: day, pole: "poissons", verdict: unfav, justification: "\u200b\u200b\u200b\u200b", want: codes.InvalidArgument},
+				{at: day, pole: "poissons", verdict: unfav, justification: "frayère\x00 protégée", want: codes.InvalidArgument},
+				{at: day, pole: "poissons", verdict: unfav, justification: "frayère \u202eprotégée", want: codes.InvalidArgument}},
+			want: []outcome{f1At6, released("poissons", tacit, 21*day)}},
 	}
 	runScenarios(t, nil, scenarios)
 }

@@ -17,6 +17,7 @@ import (
 
 	"sinp.occitanie.fr/platform/auth"
 	"sinp.occitanie.fr/platform/grpcserver"
+	"sinp.occitanie.fr/platform/text"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	reviewv1 "sinp.occitanie.fr/proto/gen/go/sinp/review/v1"
 	"sinp.occitanie.fr/services/review/app"
@@ -167,14 +168,16 @@ func (s *Server) RecordOpinion(ctx context.Context, req *reviewv1.RecordOpinionR
 		verdict = rule.Favorable
 	case eventsv1.Opinion_OPINION_UNFAVORABLE:
 		verdict = rule.Unfavorable
-		if strings.TrimSpace(req.GetJustification()) == "" {
-			bad = append(bad, grpcserver.Violation{Field: "justification", Description: "required for an unfavorable opinion: it is communicated to the requester"})
-		}
 	default:
 		bad = append(bad, grpcserver.Violation{Field: "opinion", Description: "favorable or unfavorable"})
 	}
-	if len(req.GetJustification()) > 4000 {
-		bad = append(bad, grpcserver.Violation{Field: "justification", Description: "at most 4000 bytes"})
+	// The justification reaches the requester, the history and the feeds.
+	justification, err := text.Check(req.GetJustification(), text.Multiline, 0, 4000)
+	switch {
+	case err != nil:
+		bad = append(bad, grpcserver.Violation{Field: "justification", Description: err.Error()})
+	case verdict == rule.Unfavorable && justification == "":
+		bad = append(bad, grpcserver.Violation{Field: "justification", Description: "required for an unfavorable opinion: it is communicated to the requester"})
 	}
 	if len(req.GetIdempotencyKey()) > 200 {
 		bad = append(bad, grpcserver.Violation{Field: "idempotency_key", Description: "at most 200 bytes"})
@@ -183,7 +186,7 @@ func (s *Server) RecordOpinion(ctx context.Context, req *reviewv1.RecordOpinionR
 		return nil, grpcserver.Invalid(bad...)
 	}
 	r, out, replayed, err := s.App.RecordOpinion(ctx, app.Opinion{Reference: ref, Pole: pl, Verdict: verdict,
-		Justification: req.GetJustification(), Reviewer: p.Subject, IdempotencyKey: req.GetIdempotencyKey()})
+		Justification: justification, Reviewer: p.Subject, IdempotencyKey: req.GetIdempotencyKey()})
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, rule.ErrNotUnderReview):
 		return nil, notFound(ref, pl)
