@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,6 +24,7 @@ import (
 	deliveryv1 "sinp.occitanie.fr/proto/gen/go/sinp/delivery/v1"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	intakev1 "sinp.occitanie.fr/proto/gen/go/sinp/intake/v1"
+	"sinp.occitanie.fr/sevenz"
 )
 
 func (l *lifecycle) value(name string) string {
@@ -257,6 +260,48 @@ func TestDropZonesFromReleaseToExpiry(t *testing.T) {
 		}
 		if strings.Contains(p.logs.String(), pw.Password) {
 			t.Error("the logs hold the F2 password")
+		}
+	})
+
+	t.Run("the CLI: ls, get, password, audit", func(t *testing.T) {
+		env := func(token string) []string { return append(slices.Clone(p.env), "SINP_TOKEN="+token) }
+		out, err := run(t, env(p.adherent), "delivery", "ls", refA, "--addr", p.addr, "--json")
+		if err != nil || !strings.Contains(out, f2A.DeliverableId) || strings.Contains(out, refB) {
+			t.Fatalf("delivery ls %s: %v\n%s", refA, err, out)
+		}
+		dest := filepath.Join(t.TempDir(), "f2.7z")
+		out, err = run(t, env(p.adherent), "delivery", "get", f2A.FileName, "-o", dest, "--json")
+		if err != nil || !strings.Contains(out, f2A.Sha256) {
+			t.Fatalf("delivery get: %v\n%s", err, out)
+		}
+		if b, _ := os.ReadFile(dest); sha(b) != f2A.Sha256 {
+			t.Fatal("delivery get wrote another file than the zone's")
+		}
+		out, err = run(t, env(p.adherent), "delivery", "password", f2A.DeliverableId, "--addr", p.addr, "--json")
+		var pw struct{ Password string }
+		if err != nil || json.Unmarshal([]byte(out), &pw) != nil || pw.Password == "" {
+			t.Fatalf("delivery password: %v\n%s", err, out)
+		}
+		if err := sevenz.Check(dest, pw.Password); err != nil {
+			t.Fatalf("the downloaded F2 with the password the CLI shows: %v", err)
+		}
+		// Another requester: neither the file nor its password.
+		stolen := filepath.Join(t.TempDir(), "stolen.7z")
+		if _, err := run(t, env(p.other), "delivery", "get", f2A.FileName, "-o", stolen, "--json"); err == nil {
+			t.Error("another requester downloaded the adherent's F2 with the CLI")
+		}
+		if _, err := os.Stat(stolen); err == nil {
+			t.Error("a refused download left a file")
+		}
+		if _, err := run(t, env(p.other), "delivery", "password", f2A.DeliverableId, "--addr", p.addr, "--json"); err == nil {
+			t.Error("another requester was shown the adherent's password")
+		}
+		if out, err := run(t, env(p.other), "delivery", "audit", "--request", refA, "--addr", p.addr, "--json"); err == nil {
+			t.Errorf("a requester read the audit:\n%s", out)
+		}
+		out, err = run(t, env(p.admin), "delivery", "audit", "--request", refA, "--addr", p.addr, "--json")
+		if err != nil || !strings.Contains(out, f2A.DeliverableId) || strings.Contains(out, pw.Password) {
+			t.Fatalf("delivery audit: %v\n%s", err, out)
 		}
 	})
 

@@ -417,7 +417,7 @@ func (d *demo) story(report *demoReport) error {
 		Declared: &intakev1.DeclaredRequester{Name: "Paul Durand", Email: "paul.durand@nature-en-garonne.org", StructureName: "Nature en Garonne"},
 		Purpose:  "Inventaire participatif des oiseaux des berges de la Garonne", CharterAccepted: true,
 		Perimeter: &intakev1.PerimeterInput{Shape: &intakev1.PerimeterInput_Areas{Areas: &intakev1.AreaList{Areas: []*eventsv1.AreaRef{
-			{Kind: "commune", Code: "31555"}}}}}, IdempotencyKey: "demo-2"})
+			{Kind: "commune", Code: "31555"}}}}}, IdempotencyKey: auth.RandomID()})
 	if err != nil {
 		return fmt.Errorf("the account-less request: %w", err)
 	}

@@ -141,10 +141,14 @@ func getCommand() *cli.Command {
 			b, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
 			return fmt.Errorf("delivery get: %s: %s", resp.Status, strings.TrimSpace(string(b)))
 		}
-		f, err := os.Create(*out)
+		// Written aside and renamed once whole and checked: an interrupted
+		// or corrupted download never leaves a file under its name.
+		part := *out + ".part"
+		f, err := os.Create(part)
 		if err != nil {
 			return err
 		}
+		defer os.Remove(part)
 		o := e.Output(*asJSON)
 		h := sha256.New()
 		n, err := io.Copy(io.MultiWriter(f, h), &progressReader{r: resp.Body, o: o, total: resp.ContentLength})
@@ -157,6 +161,9 @@ func getCommand() *cli.Command {
 		sum := hex.EncodeToString(h.Sum(nil))
 		if etag := strings.Trim(resp.Header.Get("ETag"), `"`); etag != "" && etag != sum {
 			return fmt.Errorf("delivery get: %s arrived with SHA-256 %s, the drop zone says %s: try again", *out, sum, etag)
+		}
+		if err := os.Rename(part, *out); err != nil {
+			return fmt.Errorf("delivery get: %w", err)
 		}
 		return o.Result(map[string]any{"file": *out, "bytes": n, "sha256": sum}, func(w io.Writer) {
 			fmt.Fprintf(w, "%s: %d bytes, SHA-256 %s (checked)\n", *out, n, sum)
