@@ -348,6 +348,23 @@ func TestDropZonesFromReleaseToExpiry(t *testing.T) {
 		if len(audit.GetDownloads()) == 0 {
 			t.Fatal("the audit went with the file")
 		}
+		// The requester's history says so.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			r, err := p.intake.GetRequest(as(p.adherent), &intakev1.GetRequestRequest{Reference: refA})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if slices.ContainsFunc(r.Request.History, func(h *intakev1.HistoryEntry) bool {
+				return h.What == "expired" && h.Detail == f1A.FileName
+			}) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no expiry in the history of %s: %v", refA, r.Request.History)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 	})
 
 	t.Run("a publication killed before its commit leaves one complete archive", func(t *testing.T) {

@@ -17,7 +17,7 @@ import (
 var FollowSubjects = []string{
 	bus.SubjectExtractionStarted, bus.SubjectExtractionDone, bus.SubjectExtractionFailed,
 	bus.SubjectReviewOpened, bus.SubjectOpinionRecorded, bus.SubjectReleaseGranted, bus.SubjectReleaseWithheld,
-	bus.SubjectArchivePublished, bus.SubjectNoticePublished,
+	bus.SubjectArchivePublished, bus.SubjectNoticePublished, bus.SubjectArchiveExpired,
 }
 
 func kindName(k eventsv1.FileKind) string {
@@ -141,6 +141,9 @@ func (s *Service) Follow(ctx context.Context, tx pgx.Tx, ev bus.Event) error {
 			err = history("notice published", e.GetFileName())
 			_ = moved
 		}
+	case *eventsv1.ArchiveExpired:
+		// The file left the drop zone; the request stays as it was.
+		err = history("expired", e.GetFileName())
 	}
 	if err != nil {
 		return err
