@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -542,6 +543,8 @@ func printPromotion(w io.Writer, p *intakev1.Promotion) {
 			}
 		}
 		switch {
+		case pos == nil && slices.Contains(p.SilentPoles, code):
+			fmt.Fprintf(w, "    %-20s no position when decided\n", code)
 		case pos == nil:
 			fmt.Fprintf(w, "    %-20s no position yet\n", code)
 		case pos.Approves:

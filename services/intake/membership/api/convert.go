@@ -85,7 +85,7 @@ func promotionProto(st *store.Structure, v view) *intakev1.Promotion {
 		return nil
 	}
 	out := &intakev1.Promotion{StructureId: st.ID, State: promotionState(p.State), OpenedAt: stamp(p.OpenedAt), OpenedBy: p.OpenedBy,
-		DecidedAt: stamp(p.DecidedAt), DecidedBy: p.DecidedBy, Remarks: p.Remarks}
+		DecidedAt: stamp(p.DecidedAt), DecidedBy: p.DecidedBy, Remarks: p.Remarks, SilentPoles: p.SilentAtDecision}
 	if p.State != rule.Open && p.DecisionRemarks != "" {
 		out.Remarks = p.DecisionRemarks
 	}

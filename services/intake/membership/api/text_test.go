@@ -98,4 +98,12 @@ func TestADecisionWhilePolesAreSilent(t *testing.T) {
 	if strings.Join(got.Promotion.SilentAtDecision, ",") != "reptiles_amphibiens,poissons" {
 		t.Errorf("silent pôles kept with the decision: %v", got.Promotion.SilentAtDecision)
 	}
+	// Shown with the decision, and announced with it.
+	if s := strings.Join(decided.Structure.Promotion.GetSilentPoles(), ","); s != "reptiles_amphibiens,poissons" {
+		t.Errorf("the decided promotion shows silent pôles %q", s)
+	}
+	evs := srv.Events(t)
+	if last := evs[len(evs)-1]; strings.Join(last.GetSilentPoles(), ",") != "reptiles_amphibiens,poissons" {
+		t.Errorf("MembershipChanged of the decision: silent pôles %v", last.GetSilentPoles())
+	}
 }

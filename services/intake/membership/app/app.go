@@ -78,6 +78,10 @@ func (s *Service) announce(ctx context.Context, tx pgx.Tx, st *store.Structure, 
 		StructureId: st.ID, StructureName: st.Name,
 		From: Membership(c.From), To: Membership(c.To), DecidedBy: c.By, Remarks: c.Remarks,
 	}
+	// A promotion's decision names the pôles it was taken without.
+	if p := st.Promotion; p != nil && p.State != rule.Open && p.DecidedAt.Equal(c.At) {
+		ev.SilentPoles = p.SilentAtDecision
+	}
 	if _, err := s.Emitter.Emit(ctx, tx, ev); err != nil {
 		return fmt.Errorf("membership: announce %s: %w", st.ID, err)
 	}

@@ -32,6 +32,8 @@ type MembershipChanged struct {
 	To            Membership             `protobuf:"varint,5,opt,name=to,proto3,enum=sinp.events.v1.Membership" json:"to,omitempty"`
 	DecidedBy     string                 `protobuf:"bytes,6,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
 	Remarks       string                 `protobuf:"bytes,7,opt,name=remarks,proto3" json:"remarks,omitempty"`
+	// A promotion's decision: the pôles that had given no position.
+	SilentPoles   []string `protobuf:"bytes,8,rep,name=silent_poles,json=silentPoles,proto3" json:"silent_poles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -115,11 +117,18 @@ func (x *MembershipChanged) GetRemarks() string {
 	return ""
 }
 
+func (x *MembershipChanged) GetSilentPoles() []string {
+	if x != nil {
+		return x.SilentPoles
+	}
+	return nil
+}
+
 var File_sinp_events_v1_membership_proto protoreflect.FileDescriptor
 
 const file_sinp_events_v1_membership_proto_rawDesc = "" +
 	"\n" +
-	"\x1fsinp/events/v1/membership.proto\x12\x0esinp.events.v1\x1a\x19sinp/events/v1/meta.proto\x1a\x1csinp/events/v1/request.proto\"\x9c\x02\n" +
+	"\x1fsinp/events/v1/membership.proto\x12\x0esinp.events.v1\x1a\x19sinp/events/v1/meta.proto\x1a\x1csinp/events/v1/request.proto\"\xbf\x02\n" +
 	"\x11MembershipChanged\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12!\n" +
 	"\fstructure_id\x18\x02 \x01(\tR\vstructureId\x12%\n" +
@@ -128,7 +137,8 @@ const file_sinp_events_v1_membership_proto_rawDesc = "" +
 	"\x02to\x18\x05 \x01(\x0e2\x1a.sinp.events.v1.MembershipR\x02to\x12\x1d\n" +
 	"\n" +
 	"decided_by\x18\x06 \x01(\tR\tdecidedBy\x12\x18\n" +
-	"\aremarks\x18\a \x01(\tR\aremarksB8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
+	"\aremarks\x18\a \x01(\tR\aremarks\x12!\n" +
+	"\fsilent_poles\x18\b \x03(\tR\vsilentPolesB8Z6sinp.occitanie.fr/proto/gen/go/sinp/events/v1;eventsv1b\x06proto3"
 
 var (
 	file_sinp_events_v1_membership_proto_rawDescOnce sync.Once

@@ -500,10 +500,13 @@ type Promotion struct {
 	OpenedAt    *timestamppb.Timestamp `protobuf:"bytes,3,opt,name=opened_at,json=openedAt,proto3" json:"opened_at,omitempty"`
 	OpenedBy    string                 `protobuf:"bytes,4,opt,name=opened_by,json=openedBy,proto3" json:"opened_by,omitempty"`
 	// One per pôle that gave one, latest first revised in place.
-	Positions     []*PolePosition        `protobuf:"bytes,5,rep,name=positions,proto3" json:"positions,omitempty"`
-	DecidedAt     *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
-	DecidedBy     string                 `protobuf:"bytes,7,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
-	Remarks       string                 `protobuf:"bytes,8,opt,name=remarks,proto3" json:"remarks,omitempty"`
+	Positions []*PolePosition        `protobuf:"bytes,5,rep,name=positions,proto3" json:"positions,omitempty"`
+	DecidedAt *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=decided_at,json=decidedAt,proto3" json:"decided_at,omitempty"`
+	DecidedBy string                 `protobuf:"bytes,7,opt,name=decided_by,json=decidedBy,proto3" json:"decided_by,omitempty"`
+	Remarks   string                 `protobuf:"bytes,8,opt,name=remarks,proto3" json:"remarks,omitempty"`
+	// Decided: the pôles that had given no position (the remarks answer
+	// for them).
+	SilentPoles   []string `protobuf:"bytes,9,rep,name=silent_poles,json=silentPoles,proto3" json:"silent_poles,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -592,6 +595,13 @@ func (x *Promotion) GetRemarks() string {
 		return x.Remarks
 	}
 	return ""
+}
+
+func (x *Promotion) GetSilentPoles() []string {
+	if x != nil {
+		return x.SilentPoles
+	}
+	return nil
 }
 
 type CreateStructureRequest struct {
@@ -1688,7 +1698,7 @@ const file_sinp_intake_v1_membership_proto_rawDesc = "" +
 	"\bapproves\x18\x02 \x01(\bR\bapproves\x12\x1a\n" +
 	"\bargument\x18\x03 \x01(\tR\bargument\x12\x1a\n" +
 	"\breviewer\x18\x04 \x01(\tR\breviewer\x12*\n" +
-	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\xea\x02\n" +
+	"\x02at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x02at\"\x8d\x03\n" +
 	"\tPromotion\x12!\n" +
 	"\fstructure_id\x18\x01 \x01(\tR\vstructureId\x124\n" +
 	"\x05state\x18\x02 \x01(\x0e2\x1e.sinp.intake.v1.PromotionStateR\x05state\x127\n" +
@@ -1699,7 +1709,8 @@ const file_sinp_intake_v1_membership_proto_rawDesc = "" +
 	"decided_at\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\tdecidedAt\x12\x1d\n" +
 	"\n" +
 	"decided_by\x18\a \x01(\tR\tdecidedBy\x12\x18\n" +
-	"\aremarks\x18\b \x01(\tR\aremarks\"Q\n" +
+	"\aremarks\x18\b \x01(\tR\aremarks\x12!\n" +
+	"\fsilent_poles\x18\t \x03(\tR\vsilentPoles\"Q\n" +
 	"\x16CreateStructureRequest\x127\n" +
 	"\tstructure\x18\x01 \x01(\v2\x19.sinp.intake.v1.StructureR\tstructure\"R\n" +
 	"\x17CreateStructureResponse\x127\n" +
