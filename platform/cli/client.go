@@ -12,6 +12,7 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/platform/auth"
 	"sinp.occitanie.fr/platform/config"
@@ -154,4 +155,72 @@ func (e *Env) OperatorContext(ctx context.Context) (context.Context, error) {
 		return ctx, err
 	}
 	return auth.WithToken(ctx, tok), nil
+}
+
+// Caller is whom a command calls a service as.
+type Caller int
+
+const (
+	// AsUser: the saved login or SINP_TOKEN (none: anonymously).
+	AsUser Caller = iota
+	// AsOperator: SINP_TOKEN, else the local operator (a token minted
+	// with the deployment's signing key), else the saved login.
+	AsOperator
+	// AsUserOrOperator: the saved login or SINP_TOKEN when there is one,
+	// else the local operator (bootstrap commands such as the first
+	// account).
+	AsUserOrOperator
+)
+
+// Connect dials a running process (addr, or SINP_GRPC_ADDR) and returns
+// one service's client, the context that carries the caller's token, and
+// the function that closes the connection.
+func Connect[C any](ctx context.Context, e *Env, addr string, as Caller, newClient func(grpc.ClientConnInterface) C) (C, context.Context, func(), error) {
+	var zero C
+	conn, err := e.Dial(addr)
+	if err != nil {
+		return zero, nil, nil, err
+	}
+	var cctx context.Context
+	switch as {
+	case AsOperator:
+		cctx, err = e.OperatorContext(ctx)
+	case AsUserOrOperator:
+		if tok, _ := e.SavedToken(); tok == "" {
+			cctx, err = e.OperatorContext(ctx)
+		} else {
+			cctx, err = e.UserContext(ctx)
+		}
+	default:
+		cctx, err = e.UserContext(ctx)
+	}
+	if err != nil {
+		conn.Close()
+		return zero, nil, nil, err
+	}
+	return newClient(conn), cctx, func() { conn.Close() }, nil
+}
+
+// When is an instant as commands print it: RFC 3339 in UTC, "-" when
+// unset (nil, Go's zero time, or protobuf's zero value, the epoch).
+func When(t *timestamppb.Timestamp) string {
+	if t == nil || t.AsTime().IsZero() || (t.Seconds == 0 && t.Nanos == 0) {
+		return "-"
+	}
+	return t.AsTime().UTC().Format(time.RFC3339)
+}
+
+// Enum is an enum value as commands print it: lower case, without the
+// prefix its type gives every value.
+func Enum(s fmt.Stringer, prefix string) string {
+	return strings.ToLower(strings.TrimPrefix(s.String(), prefix))
+}
+
+// One is the single argument a command takes, or a usage error saying
+// what is needed.
+func One(args []string, need string) (string, error) {
+	if len(args) != 1 || args[0] == "" {
+		return "", Usagef("%s", need)
+	}
+	return args[0], nil
 }

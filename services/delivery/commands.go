@@ -10,9 +10,6 @@ import (
 	"os"
 	"path"
 	"strings"
-	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/platform/cli"
 	"sinp.occitanie.fr/platform/config"
@@ -27,27 +24,7 @@ func Commands() []*cli.Command {
 }
 
 func client(ctx context.Context, e *cli.Env, addr string) (deliveryv1.DeliveryServiceClient, context.Context, func(), error) {
-	conn, err := e.Dial(addr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	uctx, err := e.UserContext(ctx)
-	if err != nil {
-		conn.Close()
-		return nil, nil, nil, err
-	}
-	return deliveryv1.NewDeliveryServiceClient(conn), uctx, func() { conn.Close() }, nil
-}
-
-func when(t *timestamppb.Timestamp) string {
-	if t == nil {
-		return "-"
-	}
-	return t.AsTime().UTC().Format(time.RFC3339)
-}
-
-func lower(s fmt.Stringer, prefix string) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), prefix))
+	return cli.Connect(ctx, e, addr, cli.AsUser, deliveryv1.NewDeliveryServiceClient)
 }
 
 func lsCommand() *cli.Command {
@@ -84,12 +61,12 @@ func lsCommand() *cli.Command {
 		return e.Output(*asJSON).ResultProto(all, func(w io.Writer) {
 			fmt.Fprintf(w, "drop zone %s\n", all.DropZone)
 			for _, f := range all.Files {
-				state := "expires " + when(f.ExpiresAt)
+				state := "expires " + cli.When(f.ExpiresAt)
 				if f.Expired {
 					state = "expired"
 				}
 				fmt.Fprintf(w, "  %-48s %10d bytes  %s %s released %s (%s), %s\n    sha256 %s\n", f.FileName, f.Bytes,
-					lower(f.Kind, "FILE_KIND_"), lower(f.Nature, "FILE_NATURE_"), when(f.ReleasedAt), lower(f.Rule, "RELEASE_RULE_"), state, f.Sha256)
+					cli.Enum(f.Kind, "FILE_KIND_"), cli.Enum(f.Nature, "FILE_NATURE_"), cli.When(f.ReleasedAt), cli.Enum(f.Rule, "RELEASE_RULE_"), state, f.Sha256)
 			}
 		})
 	}
@@ -248,7 +225,7 @@ func auditCommand() *cli.Command {
 				if d.Complete {
 					complete = "complete"
 				}
-				fmt.Fprintf(w, "%s %-15s %-32s %-40s %10d bytes %s from %s %s\n", when(d.At), lower(d.Action, "AUDIT_ACTION_"), d.Who,
+				fmt.Fprintf(w, "%s %-15s %-32s %-40s %10d bytes %s from %s %s\n", cli.When(d.At), cli.Enum(d.Action, "AUDIT_ACTION_"), d.Who,
 					d.FileName, d.BytesSent, complete, d.RemoteAddr, d.Range)
 			}
 		})
@@ -280,7 +257,7 @@ func postponeCommand() *cli.Command {
 			return fmt.Errorf("delivery postpone: %w", err)
 		}
 		return e.Output(*asJSON).ResultProto(resp.File, func(w io.Writer) {
-			fmt.Fprintf(w, "%s now expires %s\n", resp.File.FileName, when(resp.File.ExpiresAt))
+			fmt.Fprintf(w, "%s now expires %s\n", resp.File.FileName, cli.When(resp.File.ExpiresAt))
 		})
 	}
 	return c

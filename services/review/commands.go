@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"time"
-
-	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/platform/cli"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
@@ -23,40 +20,20 @@ func Commands() []*cli.Command {
 }
 
 func client(ctx context.Context, e *cli.Env, addr string) (reviewv1.ReviewServiceClient, context.Context, func(), error) {
-	conn, err := e.Dial(addr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	uctx, err := e.UserContext(ctx)
-	if err != nil {
-		conn.Close()
-		return nil, nil, nil, err
-	}
-	return reviewv1.NewReviewServiceClient(conn), uctx, func() { conn.Close() }, nil
-}
-
-func when(t *timestamppb.Timestamp) string {
-	if t == nil || t.AsTime().IsZero() {
-		return "-"
-	}
-	return t.AsTime().UTC().Format(time.RFC3339)
-}
-
-func short(s fmt.Stringer, prefix string) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), prefix))
+	return cli.Connect(ctx, e, addr, cli.AsUser, reviewv1.NewReviewServiceClient)
 }
 
 func printReview(w io.Writer, r *reviewv1.Review) {
-	state := short(r.State, "REVIEW_STATE_")
-	next := fmt.Sprintf("%s %s at %s", short(r.Will, "REVIEW_STATE_"), short(r.Rule, "RELEASE_RULE_"), when(r.DueAt))
+	state := cli.Enum(r.State, "REVIEW_STATE_")
+	next := fmt.Sprintf("%s %s at %s", cli.Enum(r.Will, "REVIEW_STATE_"), cli.Enum(r.Rule, "RELEASE_RULE_"), cli.When(r.DueAt))
 	if r.State != reviewv1.ReviewState_REVIEW_STATE_OPEN {
-		next = fmt.Sprintf("by rule %s at %s", short(r.Rule, "RELEASE_RULE_"), when(r.DueAt))
+		next = fmt.Sprintf("by rule %s at %s", cli.Enum(r.Rule, "RELEASE_RULE_"), cli.When(r.DueAt))
 	}
-	opinion := short(r.Opinion, "OPINION_")
+	opinion := cli.Enum(r.Opinion, "OPINION_")
 	if r.Opinion == eventsv1.Opinion_OPINION_UNSPECIFIED {
 		opinion = "none"
 	}
-	fmt.Fprintf(w, "%-16s %-20s %-9s opinion %-12s %s (deadline %s)\n", r.Reference, r.Pole, state, opinion, next, when(r.Deadline))
+	fmt.Fprintf(w, "%-16s %-20s %-9s opinion %-12s %s (deadline %s)\n", r.Reference, r.Pole, state, opinion, next, cli.When(r.Deadline))
 }
 
 func listCommand() *cli.Command {
@@ -136,11 +113,11 @@ func showCommand() *cli.Command {
 			printReview(w, r)
 			fmt.Fprintf(w, "  %d sensitive rows", r.Rows)
 			for _, g := range r.RowsByGeometry {
-				fmt.Fprintf(w, ", %s %d", short(g.GeometryType, "GEOMETRY_TYPE_"), g.Rows)
+				fmt.Fprintf(w, ", %s %d", cli.Enum(g.GeometryType, "GEOMETRY_TYPE_"), g.Rows)
 			}
 			fmt.Fprintf(w, "; datasets %s\n", strings.Join(r.Datasets, ", "))
 			for _, o := range r.History {
-				fmt.Fprintf(w, "  %s %s by %s %s\n", when(o.At), short(o.Opinion, "OPINION_"), o.Reviewer, o.Justification)
+				fmt.Fprintf(w, "  %s %s by %s %s\n", cli.When(o.At), cli.Enum(o.Opinion, "OPINION_"), o.Reviewer, o.Justification)
 			}
 		})
 	}
@@ -221,11 +198,11 @@ func planCommand() *cli.Command {
 			return fmt.Errorf("review plan: %w", err)
 		}
 		return e.Output(*asJSON).ResultProto(resp, func(w io.Writer) {
-			fmt.Fprintf(w, "%s: extracted %s, %s policy\n", resp.Reference, when(resp.ExtractionCompletedAt), resp.Policy)
+			fmt.Fprintf(w, "%s: extracted %s, %s policy\n", resp.Reference, cli.When(resp.ExtractionCompletedAt), resp.Policy)
 			for _, r := range resp.Releases {
-				how := fmt.Sprintf("will be %s (%s) at %s", short(r.Will, "REVIEW_STATE_"), short(r.Rule, "RELEASE_RULE_"), when(r.DueAt))
+				how := fmt.Sprintf("will be %s (%s) at %s", cli.Enum(r.Will, "REVIEW_STATE_"), cli.Enum(r.Rule, "RELEASE_RULE_"), cli.When(r.DueAt))
 				if r.State != reviewv1.ReviewState_REVIEW_STATE_OPEN {
-					how = fmt.Sprintf("%s (%s) at %s", short(r.State, "REVIEW_STATE_"), short(r.Rule, "RELEASE_RULE_"), when(r.DueAt))
+					how = fmt.Sprintf("%s (%s) at %s", cli.Enum(r.State, "REVIEW_STATE_"), cli.Enum(r.Rule, "RELEASE_RULE_"), cli.When(r.DueAt))
 				}
 				fmt.Fprintf(w, "  %-36s %s %s\n", r.DeliverableId, how, r.Justification)
 			}

@@ -47,21 +47,11 @@ func password(e *cli.Env, file, variable string) (string, error) {
 }
 
 func client(ctx context.Context, e *cli.Env, addr string, operator bool) (intakev1.AccountServiceClient, context.Context, func(), error) {
-	conn, err := e.Dial(addr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	cctx, err := e.UserContext(ctx)
+	as := cli.AsUser
 	if operator {
-		if tok, _ := e.SavedToken(); tok == "" {
-			cctx, err = e.OperatorContext(ctx)
-		}
+		as = cli.AsUserOrOperator
 	}
-	if err != nil {
-		conn.Close()
-		return nil, nil, nil, err
-	}
-	return intakev1.NewAccountServiceClient(conn), cctx, func() { conn.Close() }, nil
+	return cli.Connect(ctx, e, addr, as, intakev1.NewAccountServiceClient)
 }
 
 // loginFiles are where `sinp login` keeps the access token (the file

@@ -51,28 +51,11 @@ func commonFlags(fs *flag.FlagSet) common {
 // client dials intake; asOperator signs as the local operator when no
 // token is set.
 func client(ctx context.Context, e *cli.Env, addr string, asOperator bool) (intakev1.MembershipServiceClient, context.Context, func(), error) {
-	conn, err := e.Dial(addr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	var cctx context.Context
+	as := cli.AsUser
 	if asOperator {
-		cctx, err = e.OperatorContext(ctx)
-	} else {
-		cctx, err = e.UserContext(ctx)
+		as = cli.AsOperator
 	}
-	if err != nil {
-		conn.Close()
-		return nil, nil, nil, err
-	}
-	return intakev1.NewMembershipServiceClient(conn), cctx, func() { conn.Close() }, nil
-}
-
-func one(pos []string, what string) (string, error) {
-	if len(pos) != 1 {
-		return "", cli.Usagef("%s", what)
-	}
-	return pos[0], nil
+	return cli.Connect(ctx, e, addr, as, intakev1.NewMembershipServiceClient)
 }
 
 func importCommand() *cli.Command {
@@ -85,7 +68,7 @@ func importCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		path, err := one(pos, "member import needs the registry's CSV file")
+		path, err := cli.One(pos, "member import needs the registry's CSV file")
 		if err != nil {
 			return err
 		}
@@ -222,7 +205,7 @@ func updateCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		id, err := one(pos, "member structure update needs the structure's id")
+		id, err := cli.One(pos, "member structure update needs the structure's id")
 		if err != nil {
 			return err
 		}
@@ -289,7 +272,7 @@ func structuresCommand() *cli.Command {
 			for _, s := range all.Structures {
 				promotion := ""
 				if p := s.Promotion; p != nil {
-					promotion = "promotion " + short(p.State.String(), "PROMOTION_STATE_")
+					promotion = "promotion " + cli.Enum(p.State, "PROMOTION_STATE_")
 				}
 				reg := s.RegistryId
 				if reg != "" {
@@ -312,7 +295,7 @@ func showCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		id, err := one(pos, "member show needs the structure's id")
+		id, err := cli.One(pos, "member show needs the structure's id")
 		if err != nil {
 			return err
 		}
@@ -341,7 +324,7 @@ func openCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		id, err := one(pos, "member promotion open needs the structure's id")
+		id, err := cli.One(pos, "member promotion open needs the structure's id")
 		if err != nil {
 			return err
 		}
@@ -373,7 +356,7 @@ func opinionCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		id, err := one(pos, "member promotion opinion needs the structure's id")
+		id, err := cli.One(pos, "member promotion opinion needs the structure's id")
 		if err != nil {
 			return err
 		}
@@ -410,7 +393,7 @@ func decideCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		id, err := one(pos, "member promotion decide needs the structure's id")
+		id, err := cli.One(pos, "member promotion decide needs the structure's id")
 		if err != nil {
 			return err
 		}
@@ -442,7 +425,7 @@ func withdrawCommand() *cli.Command {
 		if err != nil {
 			return err
 		}
-		id, err := one(pos, "member withdraw needs the structure's id")
+		id, err := cli.One(pos, "member withdraw needs the structure's id")
 		if err != nil {
 			return err
 		}
@@ -516,7 +499,7 @@ func printStructure(w io.Writer, s *intakev1.Structure) {
 			if h.From == intakev1.MembershipStatus_MEMBERSHIP_STATUS_UNSPECIFIED {
 				from = "(entered)"
 			}
-			fmt.Fprintf(w, "    %s  %s -> %s  %s  %s\n", when(h.At), from, statusName(h.To), h.By, h.Remarks)
+			fmt.Fprintf(w, "    %s  %s -> %s  %s  %s\n", cli.When(h.At), from, statusName(h.To), h.By, h.Remarks)
 		}
 	}
 	if s.Promotion != nil {
@@ -527,9 +510,9 @@ func printStructure(w io.Writer, s *intakev1.Structure) {
 // printPromotion shows every pôle, those silent too: the administrator
 // decides seeing them all.
 func printPromotion(w io.Writer, p *intakev1.Promotion) {
-	fmt.Fprintf(w, "  promotion %s, opened %s by %s", short(p.State.String(), "PROMOTION_STATE_"), when(p.OpenedAt), orDash(p.OpenedBy))
+	fmt.Fprintf(w, "  promotion %s, opened %s by %s", cli.Enum(p.State, "PROMOTION_STATE_"), cli.When(p.OpenedAt), orDash(p.OpenedBy))
 	if p.DecidedAt != nil {
-		fmt.Fprintf(w, ", decided %s by %s", when(p.DecidedAt), orDash(p.DecidedBy))
+		fmt.Fprintf(w, ", decided %s by %s", cli.When(p.DecidedAt), orDash(p.DecidedBy))
 	}
 	fmt.Fprintln(w)
 	if p.Remarks != "" {
@@ -548,31 +531,15 @@ func printPromotion(w io.Writer, p *intakev1.Promotion) {
 		case pos == nil:
 			fmt.Fprintf(w, "    %-20s no position yet\n", code)
 		case pos.Approves:
-			fmt.Fprintf(w, "    %-20s approves  %s %s %s\n", code, when(pos.At), pos.Reviewer, pos.Argument)
+			fmt.Fprintf(w, "    %-20s approves  %s %s %s\n", code, cli.When(pos.At), pos.Reviewer, pos.Argument)
 		default:
-			fmt.Fprintf(w, "    %-20s OBJECTS   %s %s: %s\n", code, when(pos.At), pos.Reviewer, pos.Argument)
+			fmt.Fprintf(w, "    %-20s OBJECTS   %s %s: %s\n", code, cli.When(pos.At), pos.Reviewer, pos.Argument)
 		}
 	}
 }
 
 func statusName(s intakev1.MembershipStatus) string {
 	return app.StatusOf(s).String()
-}
-
-func short(s, prefix string) string { return strings.ToLower(strings.TrimPrefix(s, prefix)) }
-
-func when(t *timestamppb.Timestamp) string {
-	if t == nil {
-		return "-"
-	}
-	return t.AsTime().UTC().Format(time.RFC3339)
-}
-
-func day(t *timestamppb.Timestamp) string {
-	if t == nil {
-		return "-"
-	}
-	return t.AsTime().UTC().Format(time.DateOnly)
 }
 
 func scope(codes []string, none string) string {
@@ -597,4 +564,11 @@ func nonEmpty(ss ...string) []string {
 		}
 	}
 	return out
+}
+
+func day(t *timestamppb.Timestamp) string {
+	if t == nil {
+		return "-"
+	}
+	return t.AsTime().UTC().Format(time.DateOnly)
 }

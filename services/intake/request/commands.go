@@ -7,7 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"time"
 
 	"sinp.occitanie.fr/platform/cli"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
@@ -23,27 +22,7 @@ func Commands() []*cli.Command {
 }
 
 func client(ctx context.Context, e *cli.Env, addr string) (intakev1.IntakeServiceClient, context.Context, func(), error) {
-	conn, err := e.Dial(addr)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	uctx, err := e.UserContext(ctx)
-	if err != nil {
-		conn.Close()
-		return nil, nil, nil, err
-	}
-	return intakev1.NewIntakeServiceClient(conn), uctx, func() { conn.Close() }, nil
-}
-
-func lower(s fmt.Stringer, prefix string) string {
-	return strings.ToLower(strings.TrimPrefix(s.String(), prefix))
-}
-
-func when(t interface{ AsTime() time.Time }) string {
-	if t == nil || t.AsTime().IsZero() || t.AsTime().Unix() == 0 {
-		return "-"
-	}
-	return t.AsTime().UTC().Format(time.RFC3339)
+	return cli.Connect(ctx, e, addr, cli.AsUser, intakev1.NewIntakeServiceClient)
 }
 
 func printRequest(w io.Writer, r *intakev1.Request, full bool) {
@@ -51,8 +30,8 @@ func printRequest(w io.Writer, r *intakev1.Request, full bool) {
 	if r.F2Entitled {
 		entitled = "F1+F2"
 	}
-	fmt.Fprintf(w, "%-16s %-10s %-6s %s  %s (%s)\n", r.Reference, lower(r.State, "REQUEST_STATE_"), entitled, when(r.SubmittedAt),
-		r.Requester.GetStructureName(), lower(r.Requester.GetMembership(), "MEMBERSHIP_"))
+	fmt.Fprintf(w, "%-16s %-10s %-6s %s  %s (%s)\n", r.Reference, cli.Enum(r.State, "REQUEST_STATE_"), entitled, cli.When(r.SubmittedAt),
+		r.Requester.GetStructureName(), cli.Enum(r.Requester.GetMembership(), "MEMBERSHIP_"))
 	if !full {
 		return
 	}
@@ -61,10 +40,10 @@ func printRequest(w io.Writer, r *intakev1.Request, full bool) {
 		fmt.Fprintf(w, "  rejected: %s\n", r.RejectionReason)
 	}
 	for _, d := range r.Deliverables {
-		fmt.Fprintf(w, "  %-28s %-12s %6d rows %s %s\n", d.DeliverableId, lower(d.State, "DELIVERABLE_STATE_"), d.Rows, when(d.ReleasedAt), d.Justification)
+		fmt.Fprintf(w, "  %-28s %-12s %6d rows %s %s\n", d.DeliverableId, cli.Enum(d.State, "DELIVERABLE_STATE_"), d.Rows, cli.When(d.ReleasedAt), d.Justification)
 	}
 	for _, h := range r.History {
-		fmt.Fprintf(w, "  %s %-20s %s %s\n", when(h.At), h.What, h.Who, h.Detail)
+		fmt.Fprintf(w, "  %s %-20s %s %s\n", cli.When(h.At), h.What, h.Who, h.Detail)
 	}
 }
 
@@ -302,7 +281,7 @@ func estimateCommand() *cli.Command {
 			fmt.Fprintf(w, "%s: %d rows selected, %d in F1, %d in F2, %d in no file (F2 entitled: %v)\n", resp.Reference,
 				resp.RowsSelected, resp.RowsF1, resp.RowsF2, resp.RowsWithheld, resp.F2Entitled)
 			for _, r := range resp.Rows {
-				fmt.Fprintf(w, "  %s %-20s %-12s %d\n", lower(r.Kind, "FILE_KIND_"), r.Pole, lower(r.GeometryType, "GEOMETRY_TYPE_"), r.Rows)
+				fmt.Fprintf(w, "  %s %-20s %-12s %d\n", cli.Enum(r.Kind, "FILE_KIND_"), r.Pole, cli.Enum(r.GeometryType, "GEOMETRY_TYPE_"), r.Rows)
 			}
 		})
 	}
