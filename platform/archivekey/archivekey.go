@@ -30,6 +30,26 @@ func (s Secret) Password(deliverableID string) string {
 	return strings.ToLower(enc[:26])
 }
 
+// ID names the secret without revealing it (16 hex digits of an HMAC):
+// an archive records the id of the secret its password derives from, so
+// that a process holding another secret (a deployment whose services do
+// not share the file) refuses to show a password that would not open it.
+func (s Secret) ID() string {
+	m := hmac.New(sha256.New, s)
+	m.Write([]byte("sinp F2 secret id v1"))
+	return hex.EncodeToString(m.Sum(nil)[:8])
+}
+
+// Path is the secret file: file (SINP_F2_SECRET_FILE) when set, else
+// <data dir>/secrets/f2.secret. Every process that encrypts or shows F2
+// passwords must read the same one.
+func Path(file, dataDir string) string {
+	if file != "" {
+		return file
+	}
+	return filepath.Join(dataDir, "secrets", "f2.secret")
+}
+
 // LoadOrCreate reads the secret file (64 hex digits), creating it with a
 // new secret, readable by its owner only, when it does not exist.
 func LoadOrCreate(path string) (Secret, error) {

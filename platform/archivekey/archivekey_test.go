@@ -1,7 +1,9 @@
 package archivekey
 
 import (
+	"encoding/hex"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -22,5 +24,17 @@ func TestEachDeliverableHasItsOwnPassword(t *testing.T) {
 	other, _ := LoadOrCreate(filepath.Join(t.TempDir(), "f2.secret"))
 	if other.Password("R-1/F2/flore") == a {
 		t.Fatal("two deployments give the same password")
+	}
+}
+
+func TestASecretIsNamedWithoutBeingRevealed(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "f2.secret")
+	s, _ := LoadOrCreate(path)
+	other, _ := LoadOrCreate(filepath.Join(t.TempDir(), "f2.secret"))
+	if again, _ := LoadOrCreate(path); len(s.ID()) != 16 || s.ID() == other.ID() || again.ID() != s.ID() {
+		t.Fatalf("ids %q and %q", s.ID(), other.ID())
+	}
+	if strings.Contains(hex.EncodeToString(s), s.ID()) || strings.Contains(s.Password("R-1/F2/flore"), s.ID()) {
+		t.Fatal("the id shows the secret or a password")
 	}
 }

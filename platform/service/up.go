@@ -114,7 +114,10 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 		runners = append(runners, r.Run)
 	}
 
-	httpSrv := &http.Server{Handler: p.HTTP, ReadHeaderTimeout: 10 * time.Second}
+	// Bounded headers, and no idle connection kept for ever; a handler
+	// that streams sets its own write deadlines.
+	httpSrv := &http.Server{Handler: p.HTTP, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute,
+		MaxHeaderBytes: 64 << 10}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return ignoreClosed(p.GRPC.Serve(grpcLis)) })

@@ -107,16 +107,12 @@ func Definition() service.Definition {
 		}
 		var secret archivekey.Secret
 		if cfg.F2Encrypt {
-			path := cfg.F2SecretFile
-			if path == "" {
-				path = filepath.Join(p.Config.DataDir, "secrets", "f2.secret")
-			}
-			if secret, err = archivekey.LoadOrCreate(path); err != nil {
+			if secret, err = archivekey.LoadOrCreate(archivekey.Path(cfg.F2SecretFile, p.Config.DataDir)); err != nil {
 				return nil, err
 			}
 		}
 		a := &app.Service{DB: p.DB, Emitter: p.Emitter(d), Clock: p.Clock, Zones: zones, Staging: staging, Secret: secret,
-			Retention: cfg.Retention, Log: p.Log.With("service", Name), BeforeCommit: TestHooks.BeforePublishCommit}
+			Encrypt: cfg.F2Encrypt, Retention: cfg.Retention, Log: p.Log.With("service", Name), BeforeCommit: TestHooks.BeforePublishCommit}
 		deliveryv1.RegisterDeliveryServiceServer(p.GRPC, &api.Server{App: a})
 		p.HTTP.Handle(api.DownloadRoute, &api.Downloads{App: a, Auth: p.Auth, DB: p.DB})
 		c := p.Consumer(d, ConsumerName, []string{bus.SubjectReleaseGranted, bus.SubjectReleaseWithheld},
@@ -132,6 +128,9 @@ func Definition() service.Definition {
 		timers := p.Timers(d, map[string]timer.Handler{app.TimerKind: a.Expire})
 		return func(ctx context.Context) error {
 			defer staging.Close()
+			if err := a.Reconcile(ctx); err != nil {
+				a.Log.Error("delivery: cannot rewrite the manifests at start", "err", err)
+			}
 			g, gctx := errgroup.WithContext(ctx)
 			g.Go(func() error { return c.Run(gctx) })
 			g.Go(func() error { return timers.Run(gctx) })

@@ -3,7 +3,6 @@ package extractor
 import (
 	"errors"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	"sinp.occitanie.fr/platform/archivekey"
@@ -70,17 +69,9 @@ func (c *Config) Validate() error {
 }
 
 // passwords gives each F2 archive its password (nil: not encrypted).
-func (c *Config) passwords(dataDir string) (func(string) string, error) {
+func (c *Config) secret(dataDir string) (archivekey.Secret, error) {
 	if !c.F2Encrypt {
 		return nil, nil
 	}
-	path := c.F2SecretFile
-	if path == "" {
-		path = filepath.Join(dataDir, "secrets", "f2.secret")
-	}
-	s, err := archivekey.LoadOrCreate(path)
-	if err != nil {
-		return nil, err
-	}
-	return s.Password, nil
+	return archivekey.LoadOrCreate(archivekey.Path(c.F2SecretFile, dataDir))
 }

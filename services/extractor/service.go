@@ -92,18 +92,23 @@ func newWorker(p *service.Process, d service.Definition) (*worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	passwords, err := cfg.passwords(p.Config.DataDir)
+	codec, _ := sevenz.ParseCodec(cfg.Codec)
+	secret, err := cfg.secret(p.Config.DataDir)
 	if err != nil {
 		return nil, err
 	}
-	codec, _ := sevenz.ParseCodec(cfg.Codec)
+	pack := extraction.PackOptions{Codec: codec, Level: cfg.Level, BlockSize: cfg.BlockSize, Window: cfg.History,
+		FullVerify: cfg.Verify == "full"}
+	keyID := ""
+	if secret != nil {
+		pack.F2Password, keyID = secret.Password, secret.ID()
+	}
 	host, _ := os.Hostname()
 	return &worker{
 		afterExtract: testHooks.afterExtract, afterStage: testHooks.afterStage,
 		cfg: cfg, db: p.DB, clock: p.Clock, log: p.Log.With("service", Name),
 		emitter: p.Emitter(d), runs: runs{db: p.DB}, staging: Staging{Root: cfg.StagingDir}, window: window,
-		pack: extraction.PackOptions{Codec: codec, Level: cfg.Level, BlockSize: cfg.BlockSize, Window: cfg.History,
-			F2Password: passwords, FullVerify: cfg.Verify == "full"},
+		pack: pack, keyID: keyID,
 		owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano()),
 		wake:  p.Listener.Subscribe("extractor_run"),
 	}, nil

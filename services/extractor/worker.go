@@ -34,7 +34,10 @@ type worker struct {
 	staging Staging
 	window  Window
 	pack    extraction.PackOptions
-	owner   string
+	// keyID names the secret F2 passwords derive from (empty: F2 not
+	// encrypted).
+	keyID string
+	owner string
 	// wake is signalled when a run is added (NOTIFY extractor_run).
 	wake <-chan struct{}
 
@@ -198,7 +201,7 @@ func (w *worker) attempt(ctx context.Context, ru *run, log *slog.Logger) error {
 		})
 	}
 	err = w.runs.complete(ctx, ru, w.owner, res.Selected, rows, func(tx pgx.Tx) error {
-		for _, ev := range completionEvents(w.meta(ru), ru, spec, res, w.clock.Now()) {
+		for _, ev := range completionEvents(w.meta(ru), ru, spec, res, w.keyID, w.clock.Now()) {
 			if _, err := w.emitter.Emit(ctx, tx, ev); err != nil {
 				return err
 			}
@@ -215,7 +218,7 @@ func (w *worker) attempt(ctx context.Context, ru *run, log *slog.Logger) error {
 // completionEvents announce a completed run: one PartitionExtracted per
 // CSV, one ArchiveStaged per archive, then ExtractionCompleted, whose time
 // is E for the review timers.
-func completionEvents(meta *eventsv1.Meta, ru *run, spec extraction.Spec, res *extraction.Result, now time.Time) []bus.Event {
+func completionEvents(meta *eventsv1.Meta, ru *run, spec extraction.Spec, res *extraction.Result, keyID string, now time.Time) []bus.Event {
 	var events []bus.Event
 	done := &eventsv1.ExtractionCompleted{
 		Meta: meta, Reference: ru.Reference, RunId: ru.ID, CompletedAt: timestamppb.New(now),
@@ -234,6 +237,9 @@ func completionEvents(meta *eventsv1.Meta, ru *run, spec extraction.Spec, res *e
 			DeliverableId: d.ID, Kind: extraction.FileKind(d.Key.File), Pole: d.Key.Pole, ArchiveName: d.ArchiveName,
 			StagedPath: StagedPath(spec.Reference, d.ArchiveName), Sha256: d.SHA256, Bytes: d.Bytes, Rows: d.Rows, Encrypted: d.Encrypted,
 			Datasets: d.Datasets,
+		}
+		if d.Encrypted {
+			del.KeyId = keyID
 		}
 		events = append(events, &eventsv1.ArchiveStaged{Meta: meta, Reference: ru.Reference, RunId: ru.ID, Deliverable: del})
 		done.Deliverables = append(done.Deliverables, del)

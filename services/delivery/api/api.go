@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -66,11 +67,12 @@ func kindProto(k string) eventsv1.FileKind {
 	return eventsv1.FileKind_FILE_KIND_F1
 }
 
-// FileProto is a publication as the API shows it.
-func FileProto(p store.Publication) *deliveryv1.DropZoneFile {
+// FileProto is a publication as the API shows it at now: a file past its
+// expiry instant is expired, whether or not its timer has removed it.
+func FileProto(p store.Publication, now time.Time) *deliveryv1.DropZoneFile {
 	f := &deliveryv1.DropZoneFile{FileName: p.Path, Reference: p.Reference, DeliverableId: p.DeliverableID, Kind: kindProto(p.Kind),
 		Pole: p.Pole, Sha256: p.SHA256, Bytes: p.Bytes, Rows: p.Rows, Encrypted: p.Encrypted, PublishedAt: timestamppb.New(p.PublishedAt),
-		Postponed: p.Postponed, Expired: !p.ExpiredAt.IsZero(), Nature: deliveryv1.FileNature_FILE_NATURE_ARCHIVE}
+		Postponed: p.Postponed, Expired: app.Gone(p, now), Nature: deliveryv1.FileNature_FILE_NATURE_ARCHIVE}
 	if p.Nature == "notice" {
 		f.Nature = deliveryv1.FileNature_FILE_NATURE_NOTICE
 	}
@@ -113,8 +115,9 @@ func (s *Server) ListDropZone(ctx context.Context, req *deliveryv1.ListDropZoneR
 		list = list[:size]
 		resp.NextPageToken = list[size-1].Path
 	}
+	now := s.App.Clock.Now()
 	for _, p := range list {
-		resp.Files = append(resp.Files, FileProto(p))
+		resp.Files = append(resp.Files, FileProto(p, now))
 	}
 	return resp, nil
 }
@@ -160,8 +163,11 @@ func (s *Server) ListDownloads(ctx context.Context, req *deliveryv1.ListDownload
 	resp := &deliveryv1.ListDownloadsResponse{}
 	for _, a := range list {
 		action := deliveryv1.AuditAction_AUDIT_ACTION_DOWNLOAD
-		if a.Action == "password" {
+		switch a.Action {
+		case "password":
 			action = deliveryv1.AuditAction_AUDIT_ACTION_PASSWORD_SHOWN
+		case "download-started":
+			action = deliveryv1.AuditAction_AUDIT_ACTION_DOWNLOAD_STARTED
 		}
 		resp.Downloads = append(resp.Downloads, &deliveryv1.DownloadRecord{Id: a.ID, Action: action, Who: a.Principal, Reference: a.Reference,
 			DeliverableId: a.DeliverableID, Pole: a.Pole, FileName: a.Path, At: timestamppb.New(a.At), RemoteAddr: a.Address,
@@ -181,7 +187,7 @@ func (s *Server) PostponeExpiry(ctx context.Context, req *deliveryv1.PostponeExp
 	if err != nil {
 		return nil, errorStatus(err)
 	}
-	return &deliveryv1.PostponeExpiryResponse{File: FileProto(p)}, nil
+	return &deliveryv1.PostponeExpiryResponse{File: FileProto(p, s.App.Clock.Now())}, nil
 }
 
 // Downloads serves a drop zone's files over HTTP, to their requester only:
@@ -193,12 +199,18 @@ type Downloads struct {
 	DB   *pgxpool.Pool
 }
 
-// counting counts what a response sends.
+// counting counts what a response sends, and gives each write a deadline:
+// a client that takes nothing for WriteStall is cut off, so that a slow
+// reader does not hold a connection and an open file for ever.
 type counting struct {
 	http.ResponseWriter
+	rc     *http.ResponseController
 	n      int64
 	status int
 }
+
+// WriteStall is how long one write may wait for the client.
+const WriteStall = time.Minute
 
 func (c *counting) WriteHeader(code int) {
 	c.status = code
@@ -206,9 +218,46 @@ func (c *counting) WriteHeader(code int) {
 }
 
 func (c *counting) Write(b []byte) (int, error) {
+	_ = c.rc.SetWriteDeadline(time.Now().Add(WriteStall))
 	n, err := c.ResponseWriter.Write(b)
 	c.n += int64(n)
 	return n, err
+}
+
+// MaxRanges is the most ranges one request may ask for.
+const MaxRanges = 8
+
+// auditedRange is what the audit keeps of a Range header: enough to tell
+// a resumed download from a whole one, bounded.
+func auditedRange(h string) string {
+	if len(h) > 128 {
+		return h[:125] + "..."
+	}
+	return h
+}
+
+// wholeFile says whether a response sent every byte of a file of size
+// bytes: a 200 of them all, or a 206 of one range covering it all.
+func wholeFile(status int, sent, size int64, rangeHeader string) bool {
+	switch status {
+	case http.StatusOK:
+		return sent == size
+	case http.StatusPartialContent:
+		spec, ok := strings.CutPrefix(strings.TrimSpace(rangeHeader), "bytes=")
+		if !ok || strings.Contains(spec, ",") || sent != size {
+			return false
+		}
+		first, last, _ := strings.Cut(strings.TrimSpace(spec), "-")
+		if first != "0" {
+			return false
+		}
+		if last == "" {
+			return true
+		}
+		n, err := strconv.ParseInt(last, 10, 64)
+		return err == nil && n >= size-1
+	}
+	return false
 }
 
 func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -229,8 +278,13 @@ func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pub, err := store.ByPath(r.Context(), h.DB, z, path)
-	if err != nil || !app.Owns(p, pub) || !pub.ExpiredAt.IsZero() {
+	if err != nil || !app.Owns(p, pub) || app.Gone(pub, h.App.Clock.Now()) {
 		notFound()
+		return
+	}
+	rangeHeader := r.Header.Get("Range")
+	if strings.Count(rangeHeader, ",") >= MaxRanges {
+		http.Error(w, fmt.Sprintf("at most %d ranges", MaxRanges), http.StatusRequestedRangeNotSatisfiable)
 		return
 	}
 	f, st, err := h.App.Zones.Open(z, path)
@@ -241,11 +295,38 @@ func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer f.Close()
 	if st.Size() != pub.Bytes {
 		h.App.Log.Error("delivery: a drop-zone file differs from its record; not served", "zone", z, "path", path)
-		http.Error(w, "this file is being repaired", http.StatusServiceUnavailable)
+		http.Error(w, "this file differs from its record: the platform's operators are told", http.StatusServiceUnavailable)
 		return
 	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	a := store.Audit{At: h.App.Clock.Now(), Action: "download-started", Principal: p.String(), Reference: pub.Reference,
+		DeliverableID: pub.DeliverableID, Pole: pub.Pole, Path: pub.Path, Address: host, Range: auditedRange(rangeHeader)}
+	// The client has a byte only once its start is traced; its end is
+	// written even if the client went away.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
+	defer cancel()
+	// The ETag is the validator: a client that has the file is answered
+	// here, before anything is audited (If-Modified-Since is not used).
+	etag := `"` + pub.SHA256 + `"`
+	if inm := r.Header.Get("If-None-Match"); inm != "" && (strings.Contains(inm, etag) || strings.TrimSpace(inm) == "*") {
+		w.Header().Set("ETag", etag)
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	r.Header.Del("If-None-Match")
+	r.Header.Del("If-Modified-Since")
+	if r.Method != http.MethodHead {
+		if err := store.AddAudit(ctx, h.DB, a); err != nil {
+			h.App.Log.Error("delivery: a download cannot be audited; refused", "deliverable", pub.DeliverableID, "err", err)
+			http.Error(w, "the download cannot be recorded now: try again shortly", http.StatusServiceUnavailable)
+			return
+		}
+	}
 	hdr := w.Header()
-	hdr.Set("ETag", `"`+pub.SHA256+`"`)
+	hdr.Set("ETag", etag)
 	hdr.Set("Content-Disposition", fmt.Sprintf(`attachment; filename="%s"`, name))
 	hdr.Set("Cache-Control", "private, no-store")
 	hdr.Set("X-Content-Type-Options", "nosniff")
@@ -254,22 +335,17 @@ func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		hdr.Set("Content-Type", "application/x-7z-compressed")
 	}
-	cw := &counting{ResponseWriter: w, status: http.StatusOK}
+	cw := &counting{ResponseWriter: w, rc: http.NewResponseController(w), status: http.StatusOK}
 	http.ServeContent(cw, r, name, pub.PublishedAt, f)
-	if r.Method == http.MethodHead || cw.status == http.StatusNotModified {
+	if r.Method == http.MethodHead {
 		return
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+	sent := cw.n
+	if cw.status != http.StatusOK && cw.status != http.StatusPartialContent {
+		sent = 0 // an error's text, not the file
 	}
-	a := store.Audit{At: h.App.Clock.Now(), Action: "download", Principal: p.String(), Reference: pub.Reference,
-		DeliverableID: pub.DeliverableID, Pole: pub.Pole, Path: pub.Path, Address: host, BytesSent: cw.n,
-		Complete: cw.status == http.StatusOK && cw.n == st.Size(), Range: r.Header.Get("Range")}
-	// The client has its bytes: the audit must be written even if it went away.
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 10*time.Second)
-	defer cancel()
+	a.At, a.Action, a.BytesSent, a.Complete = h.App.Clock.Now(), "download", sent, wholeFile(cw.status, sent, st.Size(), rangeHeader)
 	if err := store.AddAudit(ctx, h.DB, a); err != nil {
-		h.App.Log.Error("delivery: a download could not be audited", "deliverable", pub.DeliverableID, "principal", p.String(), "err", err)
+		h.App.Log.Error("delivery: the end of a download could not be audited", "deliverable", pub.DeliverableID, "principal", p.String(), "err", err)
 	}
 }

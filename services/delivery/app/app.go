@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,6 +53,8 @@ type Service struct {
 	Staging *os.Root
 	// Secret derives F2 passwords; nil when F2 archives are not encrypted.
 	Secret archivekey.Secret
+	// Encrypt: an F2 is published only encrypted (under Secret).
+	Encrypt bool
 	// Retention is how long a published file stays; a postponement adds
 	// as much again, once.
 	Retention time.Duration
@@ -99,21 +102,13 @@ func (s *Service) Publish(ctx context.Context, tx pgx.Tx, ev *eventsv1.ReleaseGr
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	kind := kindName(d.GetKind())
-	// Sensitive data at full precision goes to an adherent's account only,
-	// whatever an event says.
-	if kind == "F2" && (req.GetAccountId() == "" || req.GetMembership() != eventsv1.Membership_MEMBERSHIP_ADHERENT) {
-		s.Log.Error("delivery: an F2 release for a requester that is not an adherent's account; nothing published",
-			"deliverable", d.GetDeliverableId(), "membership", req.GetMembership())
-		return consumer.Permanent(fmt.Errorf("%w: %s", ErrNotPublishing, d.GetDeliverableId()))
-	}
-	z, err := zone.For(req.GetAccountId(), ev.GetReference())
+	z, now, err := s.admit(ctx, tx, Release{Reference: ev.GetReference(), Deliverable: d, Requester: req, DueAt: ev.GetDueAt().AsTime()})
 	if err != nil {
-		return consumer.Permanent(err)
+		return err
 	}
-	src, err := s.Staging.Open(d.GetStagedPath())
+	src, err := s.staged(d.GetStagedPath())
 	if err != nil {
-		return fmt.Errorf("delivery: the staged archive %s: %w", d.GetStagedPath(), err)
+		return err
 	}
 	placed, err := s.Zones.Place(z, ev.GetReference(), d.GetArchiveName(), src, d.GetBytes(), d.GetSha256())
 	src.Close()
@@ -123,11 +118,7 @@ func (s *Service) Publish(ctx context.Context, tx pgx.Tx, ev *eventsv1.ReleaseGr
 	if err != nil {
 		return err
 	}
-	now, err := s.now(ctx, tx)
-	if err != nil {
-		return err
-	}
-	p := store.Publication{DeliverableID: d.GetDeliverableId(), Reference: ev.GetReference(), Kind: kind, Pole: d.GetPole(),
+	p := store.Publication{DeliverableID: d.GetDeliverableId(), Reference: ev.GetReference(), Kind: kindName(d.GetKind()), Pole: d.GetPole(),
 		Nature: "archive", DropZone: z, AccountID: req.GetAccountId(), Path: placed.Path, SHA256: placed.SHA256, Bytes: placed.Bytes,
 		Rows: d.GetRows(), Encrypted: d.GetEncrypted(), Rule: ruleName(ev.GetRule()), ReleasedAt: ev.GetDueAt().AsTime(),
 		PublishedAt: now, ExpiresAt: now.Add(s.Retention)}
@@ -147,6 +138,55 @@ func (s *Service) Publish(ctx context.Context, tx pgx.Tx, ev *eventsv1.ReleaseGr
 		s.BeforeCommit(p.DeliverableID)
 	}
 	return nil
+}
+
+// admit checks a release (CheckRelease) at the deciding instant and takes
+// its zone's lock, so that one zone's publications, expiries and
+// postponements write its files and manifests one at a time. It returns
+// the zone and the instant.
+func (s *Service) admit(ctx context.Context, tx pgx.Tx, r Release) (string, time.Time, error) {
+	now, err := s.now(ctx, tx)
+	if err != nil {
+		return "", now, err
+	}
+	dep := Deployment{Encrypt: s.Encrypt}
+	if s.Secret != nil {
+		dep.KeyID = s.Secret.ID()
+	}
+	switch err := CheckRelease(r, dep, now); {
+	case errors.Is(err, ErrNotDue):
+		return "", now, err
+	case err != nil:
+		s.Log.Error("delivery: a release that cannot be published; nothing published", "reference", r.Reference,
+			"deliverable", r.Deliverable.GetDeliverableId(), "err", err)
+		return "", now, consumer.Permanent(err)
+	}
+	z, err := zone.For(r.Requester.GetAccountId(), r.Reference)
+	if err != nil {
+		return "", now, consumer.Permanent(err)
+	}
+	return z, now, lockZone(ctx, tx, z)
+}
+
+// lockZone serialises, until tx ends, what writes a zone's files and
+// manifests: each writer sees the others' committed state.
+func lockZone(ctx context.Context, tx pgx.Tx, z string) error {
+	_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('delivery.zone/' || $1, 0))`, z)
+	return err
+}
+
+// staged opens a staged archive: a regular file under the staging root
+// (never a link out of it, never a pipe that would block the consumer).
+func (s *Service) staged(p string) (*os.File, error) {
+	f, err := s.Staging.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("delivery: the staged archive %s: %w", p, err)
+	}
+	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, consumer.Permanent(fmt.Errorf("delivery: the staged archive %s is not a regular file", p))
+	}
+	return f, nil
 }
 
 // record inserts a publication, rewrites its zone's manifests and sets
@@ -177,6 +217,27 @@ func (s *Service) manifests(ctx context.Context, q pg.Querier, z string) error {
 	return s.Zones.WriteManifests(z, entries)
 }
 
+// Reconcile rewrites every zone's manifests from the committed records,
+// each under its zone's lock: what a publication or an expiry that failed
+// after writing them (a crash, a refused commit) left is put right.
+func (s *Service) Reconcile(ctx context.Context) error {
+	zones, err := store.Zones(ctx, s.DB)
+	if err != nil {
+		return err
+	}
+	for _, z := range zones {
+		if err := pg.InTx(ctx, s.DB, func(tx pgx.Tx) error {
+			if err := lockZone(ctx, tx, z); err != nil {
+				return err
+			}
+			return s.manifests(ctx, tx, z)
+		}); err != nil {
+			return fmt.Errorf("delivery: the manifests of %s: %w", z, err)
+		}
+	}
+	return nil
+}
+
 // notice is what the requester reads instead of a withheld F2.
 func notice(ref, pole, justification string) string {
 	return fmt.Sprintf(`SINP Occitanie — demande %s
@@ -202,19 +263,16 @@ func (s *Service) Notice(ctx context.Context, tx pgx.Tx, ev *eventsv1.ReleaseWit
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	z, err := zone.For(req.GetAccountId(), ev.GetReference())
+	z, now, err := s.admit(ctx, tx, Release{Reference: ev.GetReference(), Deliverable: d, Requester: req, Withheld: true,
+		DueAt: ev.GetDueAt().AsTime()})
 	if err != nil {
-		return consumer.Permanent(err)
+		return err
 	}
 	name := "NOTICE_F2_" + d.GetPole() + ".txt"
 	placed, err := s.Zones.WriteFile(z, ev.GetReference(), name, []byte(notice(ev.GetReference(), d.GetPole(), ev.GetJustification())))
 	if errors.Is(err, zone.ErrName) {
 		return consumer.Permanent(err)
 	}
-	if err != nil {
-		return err
-	}
-	now, err := s.now(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -245,6 +303,9 @@ func (s *Service) Expire(ctx context.Context, tx pgx.Tx, f timer.Firing) error {
 	// Postponed since this timer was set: a later timer is scheduled.
 	if f.Now.Before(p.ExpiresAt) {
 		return nil
+	}
+	if err := lockZone(ctx, tx, p.DropZone); err != nil {
+		return err
 	}
 	if err := s.Zones.Remove(p.DropZone, p.Path); err != nil {
 		return err
@@ -325,10 +386,10 @@ func (s *Service) Password(ctx context.Context, p auth.Principal, deliverableID,
 	if pub.Nature != "archive" || pub.Kind != "F2" || !pub.Encrypted || s.Secret == nil {
 		return "", ErrNoPassword
 	}
-	if !pub.ExpiredAt.IsZero() {
+	at := s.Clock.Now()
+	if Gone(pub, at) {
 		return "", ErrExpired
 	}
-	at := s.Clock.Now()
 	if err := store.AddAudit(ctx, s.DB, store.Audit{At: at, Action: "password", Principal: p.String(), Reference: pub.Reference,
 		DeliverableID: pub.DeliverableID, Pole: pub.Pole, Path: pub.Path, Address: address, Complete: true}); err != nil {
 		return "", err
@@ -351,6 +412,9 @@ func (s *Service) Postpone(ctx context.Context, p auth.Principal, deliverableID 
 		}
 		if !Owns(p, pub) {
 			return ErrNotFound
+		}
+		if err := lockZone(ctx, tx, pub.DropZone); err != nil {
+			return err
 		}
 		now, err := s.now(ctx, tx)
 		if err != nil {

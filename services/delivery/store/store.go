@@ -116,6 +116,15 @@ func Live(ctx context.Context, q pg.Querier, zone string) ([]Publication, error)
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (Publication, error) { return scan(r) })
 }
 
+// Zones lists the drop zones that have had a publication.
+func Zones(ctx context.Context, q pg.Querier) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT DISTINCT drop_zone FROM delivery.publication ORDER BY drop_zone`)
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
 // Expire records that a file left its zone.
 func Expire(ctx context.Context, tx pgx.Tx, deliverableID string, at time.Time) error {
 	_, err := tx.Exec(ctx, `UPDATE delivery.publication SET expired_at = $2 WHERE deliverable_id = $1 AND expired_at IS NULL`, deliverableID, at)

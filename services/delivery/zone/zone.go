@@ -28,6 +28,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -197,16 +198,7 @@ func (r *Root) Open(z, p string) (*os.File, os.FileInfo, error) {
 		return nil, nil, err
 	}
 	defer zr.Close()
-	f, err := zr.Open(p)
-	if err != nil {
-		return nil, nil, err
-	}
-	st, err := f.Stat()
-	if err != nil || !st.Mode().IsRegular() {
-		f.Close()
-		return nil, nil, fmt.Errorf("zone: %s is not a regular file", p)
-	}
-	return f, st, nil
+	return openRegular(zr, p)
 }
 
 // Entry is one file of a zone's manifest.
@@ -277,15 +269,28 @@ func replace(zr *os.Root, name string, data []byte) error {
 	return nil
 }
 
+// openRegular opens a regular file of a root for reading: never through
+// a link out of the root (os.Root), never blocking on a pipe or device
+// planted in its place (O_NONBLOCK, then refused).
+func openRegular(zr *os.Root, p string) (*os.File, os.FileInfo, error) {
+	f, err := zr.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		f.Close()
+		return nil, nil, fmt.Errorf("zone: %s is not a regular file", p)
+	}
+	return f, st, nil
+}
+
 func hashOf(zr *os.Root, p string) (string, int64, error) {
-	f, err := zr.Open(p)
+	f, _, err := openRegular(zr, p)
 	if err != nil {
 		return "", 0, err
 	}
 	defer f.Close()
-	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
-		return "", 0, errors.New("not a regular file")
-	}
 	h := sha256.New()
 	n, err := io.Copy(h, f)
 	return hex.EncodeToString(h.Sum(nil)), n, err

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func sum(b []byte) string {
@@ -143,6 +145,34 @@ func TestPlantedLinksCannotEscapeTheZone(t *testing.T) {
 	}
 	if st, err := os.Lstat(filepath.Join(zone, "manifest.json")); err != nil || st.Mode()&os.ModeSymlink != 0 {
 		t.Fatal("the manifest is still a planted link")
+	}
+}
+
+// A pipe planted where a file is read (by whoever can write in the zone)
+// does not block the reader, nor is it served.
+func TestAPlantedPipeIsNotAFile(t *testing.T) {
+	r, dir := open(t)
+	if err := os.MkdirAll(filepath.Join(dir, "acc-a", "R-1"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "acc-a", "R-1", "R-1_F2_flore.7z"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		f, _, err := r.Open("acc-a", "R-1/R-1_F2_flore.7z")
+		if err == nil {
+			f.Close()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("a pipe was opened as a file")
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("opening a planted pipe blocks")
 	}
 }
 

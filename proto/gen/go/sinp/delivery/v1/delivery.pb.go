@@ -82,9 +82,13 @@ func (FileNature) EnumDescriptor() ([]byte, []int) {
 type AuditAction int32
 
 const (
-	AuditAction_AUDIT_ACTION_UNSPECIFIED    AuditAction = 0
+	AuditAction_AUDIT_ACTION_UNSPECIFIED AuditAction = 0
+	// A download ended: bytes_sent, complete.
 	AuditAction_AUDIT_ACTION_DOWNLOAD       AuditAction = 1
 	AuditAction_AUDIT_ACTION_PASSWORD_SHOWN AuditAction = 2
+	// A download began, written before its first byte: one without its end
+	// was cut short (the process stopped).
+	AuditAction_AUDIT_ACTION_DOWNLOAD_STARTED AuditAction = 3
 )
 
 // Enum value maps for AuditAction.
@@ -93,11 +97,13 @@ var (
 		0: "AUDIT_ACTION_UNSPECIFIED",
 		1: "AUDIT_ACTION_DOWNLOAD",
 		2: "AUDIT_ACTION_PASSWORD_SHOWN",
+		3: "AUDIT_ACTION_DOWNLOAD_STARTED",
 	}
 	AuditAction_value = map[string]int32{
-		"AUDIT_ACTION_UNSPECIFIED":    0,
-		"AUDIT_ACTION_DOWNLOAD":       1,
-		"AUDIT_ACTION_PASSWORD_SHOWN": 2,
+		"AUDIT_ACTION_UNSPECIFIED":      0,
+		"AUDIT_ACTION_DOWNLOAD":         1,
+		"AUDIT_ACTION_PASSWORD_SHOWN":   2,
+		"AUDIT_ACTION_DOWNLOAD_STARTED": 3,
 	}
 )
 
@@ -929,11 +935,12 @@ const file_sinp_delivery_v1_delivery_proto_rawDesc = "" +
 	"FileNature\x12\x1b\n" +
 	"\x17FILE_NATURE_UNSPECIFIED\x10\x00\x12\x17\n" +
 	"\x13FILE_NATURE_ARCHIVE\x10\x01\x12\x16\n" +
-	"\x12FILE_NATURE_NOTICE\x10\x02*g\n" +
+	"\x12FILE_NATURE_NOTICE\x10\x02*\x8a\x01\n" +
 	"\vAuditAction\x12\x1c\n" +
 	"\x18AUDIT_ACTION_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15AUDIT_ACTION_DOWNLOAD\x10\x01\x12\x1f\n" +
-	"\x1bAUDIT_ACTION_PASSWORD_SHOWN\x10\x022\x93\x03\n" +
+	"\x1bAUDIT_ACTION_PASSWORD_SHOWN\x10\x02\x12!\n" +
+	"\x1dAUDIT_ACTION_DOWNLOAD_STARTED\x10\x032\x93\x03\n" +
 	"\x0fDeliveryService\x12]\n" +
 	"\fListDropZone\x12%.sinp.delivery.v1.ListDropZoneRequest\x1a&.sinp.delivery.v1.ListDropZoneResponse\x12Z\n" +
 	"\vGetPassword\x12$.sinp.delivery.v1.GetPasswordRequest\x1a%.sinp.delivery.v1.GetPasswordResponse\x12`\n" +

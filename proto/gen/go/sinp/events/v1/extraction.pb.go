@@ -279,7 +279,10 @@ type Deliverable struct {
 	Rows       int64  `protobuf:"varint,8,opt,name=rows,proto3" json:"rows,omitempty"`
 	Encrypted  bool   `protobuf:"varint,9,opt,name=encrypted,proto3" json:"encrypted,omitempty"`
 	// Ids of the datasets (jeux de données) whose rows it holds.
-	Datasets      []string `protobuf:"bytes,10,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	Datasets []string `protobuf:"bytes,10,rep,name=datasets,proto3" json:"datasets,omitempty"`
+	// Encrypted: the id of the deployment secret its password derives from
+	// (platform/archivekey Secret.ID); never the password.
+	KeyId         string `protobuf:"bytes,11,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -382,6 +385,13 @@ func (x *Deliverable) GetDatasets() []string {
 		return x.Datasets
 	}
 	return nil
+}
+
+func (x *Deliverable) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
 }
 
 // ExtractionStarted: sinp.extraction.started
@@ -918,7 +928,7 @@ const file_sinp_events_v1_extraction_proto_rawDesc = "" +
 	"\x03key\x18\x01 \x01(\v2\x1c.sinp.events.v1.PartitionKeyR\x03key\x12\x1b\n" +
 	"\tfile_name\x18\x02 \x01(\tR\bfileName\x12\x12\n" +
 	"\x04rows\x18\x03 \x01(\x03R\x04rows\x12\x14\n" +
-	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"\xb6\x02\n" +
+	"\x05bytes\x18\x04 \x01(\x03R\x05bytes\"\xcd\x02\n" +
 	"\vDeliverable\x12%\n" +
 	"\x0edeliverable_id\x18\x01 \x01(\tR\rdeliverableId\x12,\n" +
 	"\x04kind\x18\x02 \x01(\x0e2\x18.sinp.events.v1.FileKindR\x04kind\x12\x12\n" +
@@ -931,7 +941,8 @@ const file_sinp_events_v1_extraction_proto_rawDesc = "" +
 	"\x04rows\x18\b \x01(\x03R\x04rows\x12\x1c\n" +
 	"\tencrypted\x18\t \x01(\bR\tencrypted\x12\x1a\n" +
 	"\bdatasets\x18\n" +
-	" \x03(\tR\bdatasets\"\x8c\x01\n" +
+	" \x03(\tR\bdatasets\x12\x15\n" +
+	"\x06key_id\x18\v \x01(\tR\x05keyId\"\x8c\x01\n" +
 	"\x11ExtractionStarted\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x15\n" +
