@@ -11,10 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/encoding/protojson"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/observations/storetest"
@@ -151,28 +148,7 @@ func (l *lifecycle) token(kind, subject string, extra ...string) string {
 
 func (l *lifecycle) events() []bus.Event {
 	l.t.Helper()
-	ctx := context.Background()
-	c, err := l.ns.JS.OrderedConsumer(ctx, bus.StreamEvents, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		l.t.Fatal(err)
-	}
-	var out []bus.Event
-	for {
-		batch, err := c.FetchNoWait(500)
-		if err != nil {
-			l.t.Fatal(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			if ev, err := bus.Decode(m.Subject(), m.Data()); err == nil {
-				out = append(out, ev)
-			}
-		}
-		if n == 0 {
-			return out
-		}
-	}
+	return bustest.Events(l.t, l.ns.JS)
 }
 
 func (l *lifecycle) waitFor(what string, cond func([]bus.Event) bool) []bus.Event {
@@ -192,14 +168,7 @@ func (l *lifecycle) waitFor(what string, cond func([]bus.Event) bool) []bus.Even
 
 func (l *lifecycle) publish(ev bus.Event) {
 	l.t.Helper()
-	subject, _ := bus.SubjectFor(ev)
-	b, _ := proto.Marshal(ev)
-	m := nats.NewMsg(subject)
-	m.Data = b
-	m.Header.Set(jetstream.MsgIDHeader, ev.GetMeta().GetEventId())
-	if _, err := l.ns.JS.PublishMsg(context.Background(), m); err != nil {
-		l.t.Fatal(err)
-	}
+	bustest.Publish(l.t, l.ns.JS, ev)
 }
 
 // releases are the ReleaseGranted and ReleaseWithheld seen, by deliverable.

@@ -46,6 +46,9 @@ func newFlow(t *testing.T) *flow {
 	_ = os.Chmod(dir, 0o755)
 	cluster, err := localpg.StartPrivate(ctx, dir, freePort(t))
 	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("a private PostgreSQL cluster is needed in CI: %v", err)
+		}
 		t.Skipf("no private PostgreSQL cluster here: %v", err)
 	}
 	t.Cleanup(func() {

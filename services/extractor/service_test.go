@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -50,46 +49,10 @@ func instructed(ref string) *eventsv1.RequestInstructed {
 	}
 }
 
-func publish(t *testing.T, js jetstream.JetStream, ev bus.Event) {
-	t.Helper()
-	subject, _ := bus.SubjectFor(ev)
-	b, _ := proto.Marshal(ev)
-	m := nats.NewMsg(subject)
-	m.Data = b
-	m.Header.Set(jetstream.MsgIDHeader, ev.GetMeta().GetEventId())
-	if _, err := js.PublishMsg(context.Background(), m); err != nil {
-		t.Fatal(err)
-	}
-}
+func publish(t *testing.T, js jetstream.JetStream, ev bus.Event) { bustest.Publish(t, js, ev) }
 
 // streamEvents reads every event of the stream.
-func streamEvents(t *testing.T, js jetstream.JetStream) []bus.Event {
-	t.Helper()
-	ctx := context.Background()
-	c, err := js.OrderedConsumer(ctx, bus.StreamEvents, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []bus.Event
-	for {
-		batch, err := c.FetchNoWait(500)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			ev, err := bus.Decode(m.Subject(), m.Data())
-			if err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, ev)
-			n++
-		}
-		if n == 0 {
-			return out
-		}
-	}
-}
+func streamEvents(t *testing.T, js jetstream.JetStream) []bus.Event { return bustest.Events(t, js) }
 
 func count[T bus.Event](events []bus.Event) int {
 	n := 0

@@ -8,11 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nats-io/nats.go"
-	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -152,44 +149,10 @@ func completed(ref string, membership eventsv1.Membership, poles ...string) *eve
 	return ev
 }
 
-func (h *harness) publish(t *testing.T, ev bus.Event) {
-	t.Helper()
-	subject, _ := bus.SubjectFor(ev)
-	b, _ := proto.Marshal(ev)
-	m := nats.NewMsg(subject)
-	m.Data = b
-	m.Header.Set(jetstream.MsgIDHeader, ev.GetMeta().GetEventId())
-	if _, err := h.ns.JS.PublishMsg(context.Background(), m); err != nil {
-		t.Fatal(err)
-	}
-}
+func (h *harness) publish(t *testing.T, ev bus.Event) { bustest.Publish(t, h.ns.JS, ev) }
 
 // events reads every event of the stream.
-func (h *harness) events(t *testing.T) []bus.Event {
-	t.Helper()
-	ctx := context.Background()
-	c, err := h.ns.JS.OrderedConsumer(ctx, bus.StreamEvents, jetstream.OrderedConsumerConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var out []bus.Event
-	for {
-		batch, err := c.FetchNoWait(500)
-		if err != nil {
-			t.Fatal(err)
-		}
-		n := 0
-		for m := range batch.Messages() {
-			n++
-			if ev, err := bus.Decode(m.Subject(), m.Data()); err == nil {
-				out = append(out, ev)
-			}
-		}
-		if n == 0 {
-			return out
-		}
-	}
-}
+func (h *harness) events(t *testing.T) []bus.Event { return bustest.Events(t, h.ns.JS) }
 
 // waitEvents waits until cond holds on the stream's events.
 func (h *harness) waitEvents(t *testing.T, what string, cond func([]bus.Event) bool) []bus.Event {

@@ -8,7 +8,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,7 +15,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -76,7 +74,7 @@ func FileProto(p store.Publication, now time.Time) *deliveryv1.DropZoneFile {
 	if p.Nature == "notice" {
 		f.Nature = deliveryv1.FileNature_FILE_NATURE_NOTICE
 	}
-	if v, ok := eventsv1.ReleaseRule_value["RELEASE_RULE_"+upper(p.Rule)]; ok {
+	if v, ok := eventsv1.ReleaseRule_value["RELEASE_RULE_"+strings.ToUpper(p.Rule)]; ok {
 		f.Rule = eventsv1.ReleaseRule(v)
 	}
 	if !p.ReleasedAt.IsZero() {
@@ -89,16 +87,6 @@ func FileProto(p store.Publication, now time.Time) *deliveryv1.DropZoneFile {
 		f.DownloadPath = "/dropzone/" + p.Path
 	}
 	return f
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 32
-		}
-	}
-	return string(b)
 }
 
 func (s *Server) ListDropZone(ctx context.Context, req *deliveryv1.ListDropZoneRequest) (*deliveryv1.ListDropZoneResponse, error) {
@@ -122,21 +110,11 @@ func (s *Server) ListDropZone(ctx context.Context, req *deliveryv1.ListDropZoneR
 	return resp, nil
 }
 
-func address(ctx context.Context) string {
-	if p, ok := peer.FromContext(ctx); ok && p.Addr != nil {
-		if host, _, err := net.SplitHostPort(p.Addr.String()); err == nil {
-			return host
-		}
-		return p.Addr.String()
-	}
-	return ""
-}
-
 func (s *Server) GetPassword(ctx context.Context, req *deliveryv1.GetPasswordRequest) (*deliveryv1.GetPasswordResponse, error) {
 	if req.GetDeliverableId() == "" {
 		return nil, grpcserver.Invalid(grpcserver.Violation{Field: "deliverable_id", Description: "required"})
 	}
-	pw, err := s.App.Password(ctx, auth.FromContext(ctx), req.GetDeliverableId(), address(ctx))
+	pw, err := s.App.Password(ctx, auth.FromContext(ctx), req.GetDeliverableId(), grpcserver.Caller(ctx))
 	if err != nil {
 		return nil, errorStatus(err)
 	}
@@ -298,10 +276,7 @@ func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "this file differs from its record: the platform's operators are told", http.StatusServiceUnavailable)
 		return
 	}
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
+	host := grpcserver.Host(r.RemoteAddr)
 	a := store.Audit{At: h.App.Clock.Now(), Action: "download-started", Principal: p.String(), Reference: pub.Reference,
 		DeliverableID: pub.DeliverableID, Pole: pub.Pole, Path: pub.Path, Address: host, Range: auditedRange(rangeHeader)}
 	// The client has a byte only once its start is traced; its end is

@@ -120,23 +120,6 @@ func TestASignInEmailIsCheckedBeforeAnyQuery(t *testing.T) {
 	}
 }
 
-func TestAnAddressIsLimitedByItsSubscriberBlock(t *testing.T) {
-	for address, key := range map[string]string{
-		"192.0.2.7":                 "192.0.2.7",
-		"::ffff:192.0.2.7":          "192.0.2.7",
-		"2001:db8:1:2:aaaa::1":      "2001:db8:1:2::/64",
-		"2001:db8:1:2:ffff:ffff::9": "2001:db8:1:2::/64",
-		"fe80::1%eth0":              "fe80::/64",
-		"2001:db8:1:3::1":           "2001:db8:1:3::/64",
-		"":                          "",
-		"@":                         "@",
-	} {
-		if got := addressKey(address); got != key {
-			t.Errorf("addressKey(%q) = %q, want %q", address, got, key)
-		}
-	}
-}
-
 func TestWhetherASessionMayStillMintTokens(t *testing.T) {
 	t0 := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	live := sessionFacts{Created: t0, Expires: t0.Add(720 * time.Hour), PasswordChanged: t0.Add(-time.Hour)}

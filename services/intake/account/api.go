@@ -3,10 +3,8 @@ package account
 import (
 	"context"
 	"errors"
-	"net"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -72,19 +70,6 @@ func signedIn(t Tokens, a Account) *intakev1.SignInResponse {
 		RefreshToken: t.Refresh, RefreshExpiresAt: timestamppb.New(t.RefreshExpires), Account: AccountProto(a)}
 }
 
-// address is the caller's network address, without the port.
-func address(ctx context.Context) string {
-	p, ok := peer.FromContext(ctx)
-	if !ok || p.Addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(p.Addr.String())
-	if err != nil {
-		return p.Addr.String()
-	}
-	return host
-}
-
 // status turns the use cases' errors into statuses; it never says
 // whether an email has an account, and an unexpected error (a database's)
 // reaches the client without its text, which is logged instead.
@@ -116,7 +101,7 @@ func (s *Server) status(err error) error {
 }
 
 func (s *Server) SignIn(ctx context.Context, req *intakev1.SignInRequest) (*intakev1.SignInResponse, error) {
-	t, a, err := s.Accounts.SignIn(ctx, req.GetEmail(), req.GetPassword(), address(ctx))
+	t, a, err := s.Accounts.SignIn(ctx, req.GetEmail(), req.GetPassword(), grpcserver.Caller(ctx))
 	if err != nil {
 		return nil, s.status(err)
 	}
@@ -183,6 +168,6 @@ func (s *Server) DisableAccount(ctx context.Context, req *intakev1.DisableAccoun
 }
 
 func (s *Server) SetPassword(ctx context.Context, req *intakev1.SetPasswordRequest) (*intakev1.SetPasswordResponse, error) {
-	err := s.Accounts.SetPassword(ctx, auth.FromContext(ctx), req.GetAccountId(), req.GetCurrentPassword(), req.GetNewPassword(), address(ctx))
+	err := s.Accounts.SetPassword(ctx, auth.FromContext(ctx), req.GetAccountId(), req.GetCurrentPassword(), req.GetNewPassword(), grpcserver.Caller(ctx))
 	return &intakev1.SetPasswordResponse{}, s.status(err)
 }

@@ -1,7 +1,6 @@
 package account
 
 import (
-	"net/netip"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -30,22 +29,6 @@ func (l Limits) Throttled(byAccount, byAddress int, oldestAccount, oldestAddress
 		return true, oldestAddress.Add(l.Window)
 	}
 	return false, time.Time{}
-}
-
-// addressKey is what the per-address limit counts an address under: an
-// IPv6 address by its /64, the block one subscriber is usually given (or
-// each guess could come from an address of its own), an IPv4 one as it
-// is. Anything else (no address, a socket path) is kept as given.
-func addressKey(address string) string {
-	ip, err := netip.ParseAddr(address)
-	if err != nil {
-		return address
-	}
-	ip = ip.Unmap()
-	if ip.Is4() {
-		return ip.String()
-	}
-	return netip.PrefixFrom(ip.WithZone(""), 64).Masked().String()
 }
 
 // MaxEmailBytes is the longest email an account may have (RFC 5321's

@@ -141,7 +141,7 @@ const (
 // (the email's lock first, then the address's: one order everywhere), and
 // refuses it when the failures in the window reach the limits.
 func (s *Service) guard(ctx context.Context, tx pgx.Tx, email, address string, now time.Time) error {
-	address = addressKey(address)
+	address = grpcserver.Subscriber(address)
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext(lower($2)))`, lockEmail, email); err != nil {
 		return fmt.Errorf("lock the email's attempts: %w", err)
 	}
@@ -168,7 +168,7 @@ func (s *Service) guard(ctx context.Context, tx pgx.Tx, email, address string, n
 // began, and prunes a few failures the window has left behind (as many
 // as are added at most, so the table holds about one window's worth).
 func (s *Service) recordFailure(ctx context.Context, tx pgx.Tx, email, address string, now time.Time) error {
-	address = addressKey(address)
+	address = grpcserver.Subscriber(address)
 	if _, err := tx.Exec(ctx, `INSERT INTO intake.sign_in_failure (email, address, at) VALUES ($1, $2, $3)`, email, address, now); err != nil {
 		return fmt.Errorf("record a failed sign-in: %w", err)
 	}

@@ -6,13 +6,11 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"net"
 	"slices"
 	"strings"
 	"time"
 
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/peer"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -75,20 +73,6 @@ func (s *Server) log() *slog.Logger {
 		return s.Requests.Log
 	}
 	return slog.New(slog.DiscardHandler)
-}
-
-// address is the caller's network address, without the port (as the
-// account service takes it for its sign-in limits).
-func address(ctx context.Context) string {
-	p, ok := peer.FromContext(ctx)
-	if !ok || p.Addr == nil {
-		return ""
-	}
-	host, _, err := net.SplitHostPort(p.Addr.String())
-	if err != nil {
-		return p.Addr.String()
-	}
-	return host
 }
 
 func reference(ref string) error {
@@ -166,7 +150,7 @@ func (s *Server) SubmitRequest(ctx context.Context, req *intakev1.SubmitRequestR
 	p := auth.FromContext(ctx)
 	out, err := s.Requests.Submit(ctx, p, Submission{Declared: req.GetDeclared(), Purpose: req.GetPurpose(), Perimeter: req.GetPerimeter(),
 		Scope: req.GetScope(), Period: req.GetPeriod(), Options: req.GetOptions(), CharterAccepted: req.GetCharterAccepted()}, req.GetIdempotencyKey(),
-		address(ctx))
+		grpcserver.Caller(ctx))
 	if err != nil {
 		return nil, s.status(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sync"
 	"time"
 
@@ -192,19 +191,6 @@ func submitKey(p auth.Principal, key string) (by, stored string) {
 	return "nobody", "sha256:" + hex.EncodeToString(sum[:])
 }
 
-// ClientKey is what account-less submissions are counted by: the
-// caller's address, an IPv6 one by its /64 (what one subscriber gets).
-func ClientKey(address string) string {
-	ip := net.ParseIP(address)
-	switch {
-	case ip == nil:
-		return address
-	case ip.To4() != nil:
-		return ip.To4().String()
-	}
-	return (&net.IPNet{IP: ip.Mask(net.CIDRMask(64, 128)), Mask: net.CIDRMask(64, 128)}).String()
-}
-
 // Submit files a request from a client address. A signed-in requester is
 // known by its account and the registry, and has at most Limits.MaxOpen
 // requests open; anyone else files as a declared non-adherent, at most
@@ -232,7 +218,7 @@ func (s *Service) Submit(ctx context.Context, p auth.Principal, sub Submission, 
 	}
 	now := s.now()
 	lim := s.Limits
-	client := ClientKey(address)
+	client := grpcserver.Subscriber(address)
 	if !signedIn {
 		// Before asking the extractor anything; counted again under the lock.
 		if err := s.throttle(ctx, s.DB, client, now); err != nil {

@@ -228,7 +228,7 @@ func entry(rec []string, index map[string]int, line int, today time.Time) (Entry
 	} else if id == "" {
 		fail(ColumnID, "required: the registry's number of the structure")
 	} else {
-		fail(ColumnID, "%q is not a registry number (a positive whole number)", clip(id))
+		fail(ColumnID, "%q is not a registry number (a positive whole number)", rule.Clip(id))
 	}
 
 	name, err := text.Check(get(ColumnStructure), text.Line, 1, rule.MaxName)
@@ -248,7 +248,7 @@ func entry(rec []string, index map[string]int, line int, today time.Time) (Entry
 	case date == "":
 		fail(ColumnDate, "required: when the structure asked to join (YYYY-MM-DD)")
 	case err != nil:
-		fail(ColumnDate, "%q is not a date (want YYYY-MM-DD, e.g. 2019-04-29)", clip(date))
+		fail(ColumnDate, "%q is not a date (want YYYY-MM-DD, e.g. 2019-04-29)", rule.Clip(date))
 	case d.After(today):
 		fail(ColumnDate, "%s is in the future", date)
 	default:
@@ -260,7 +260,7 @@ func entry(rec []string, index map[string]int, line int, today time.Time) (Entry
 	case PropositionPromotion:
 		en.Proposed = true
 	default:
-		fail(ColumnProposition, "%q: want %q or nothing", clip(p), PropositionPromotion)
+		fail(ColumnProposition, "%q: want %q or nothing", rule.Clip(p), PropositionPromotion)
 	}
 
 	if en.Remarks, err = text.Check(get(ColumnRemarks), text.Multiline, 0, rule.MaxRemarks); err != nil {
@@ -297,14 +297,3 @@ func csvProblem(err error, line int) Problem {
 }
 
 func hasKey(m map[string]int, k string) bool { _, ok := m[k]; return ok }
-
-func clip(s string) string {
-	if len(s) <= 40 {
-		return s
-	}
-	cut := 40
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}

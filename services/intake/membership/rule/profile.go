@@ -104,7 +104,7 @@ func (p Profile) Checked(requireType bool) (Profile, []Violation) {
 	for i, code := range p.Poles {
 		code = strings.ToLower(strings.TrimSpace(code))
 		if !IsPole(code) {
-			fail(fmt.Sprintf("poles[%d]", i), "unknown pôle %q: the pôles are %s", clip(code), strings.Join(Poles, ", "))
+			fail(fmt.Sprintf("poles[%d]", i), "unknown pôle %q: the pôles are %s", Clip(code), strings.Join(Poles, ", "))
 		}
 		seen[code] = true
 	}
@@ -114,7 +114,7 @@ func (p Profile) Checked(requireType bool) (Profile, []Violation) {
 	for i, code := range p.Departements {
 		code = strings.TrimSpace(code)
 		if !IsDepartement(code) {
-			fail(fmt.Sprintf("departements[%d]", i), "%q is not a département of Occitanie: want one of %s", clip(code), strings.Join(Departements, " "))
+			fail(fmt.Sprintf("departements[%d]", i), "%q is not a département of Occitanie: want one of %s", Clip(code), strings.Join(Departements, " "))
 		}
 		seen[code] = true
 	}
@@ -141,7 +141,7 @@ func (p Profile) Checked(requireType bool) (Profile, []Violation) {
 	c.Email, c.Phone = strings.TrimSpace(c.Email), strings.TrimSpace(c.Phone)
 	if c.Email != "" {
 		if a, err := mail.ParseAddress(c.Email); err != nil || a.Address != c.Email || len(c.Email) > MaxContact {
-			fail("contact.email", "%q is not an e-mail address (want name@domain)", clip(c.Email))
+			fail("contact.email", "%q is not an e-mail address (want name@domain)", Clip(c.Email))
 		}
 	}
 	if c.Phone != "" {
@@ -150,7 +150,7 @@ func (p Profile) Checked(requireType bool) (Profile, []Violation) {
 			ok = ok && (unicode.IsDigit(r) || strings.ContainsRune(" +-.()", r))
 		}
 		if !ok {
-			fail("contact.phone", "%q is not a telephone number (digits, spaces, + - . ( ); at most %d characters)", clip(c.Phone), MaxPhone)
+			fail("contact.phone", "%q is not a telephone number (digits, spaces, + - . ( ); at most %d characters)", Clip(c.Phone), MaxPhone)
 		}
 	}
 	return p, bad
@@ -167,8 +167,9 @@ func canonical(all []string, seen map[string]bool) []string {
 	return out
 }
 
-// clip shortens what is echoed back in an error.
-func clip(s string) string {
+// Clip shortens what is echoed back in an error (40 bytes, whole
+// characters).
+func Clip(s string) string {
 	if len(s) <= 40 {
 		return s
 	}
