@@ -1,43 +1,66 @@
 package sevenz
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
+
+	"sinp.occitanie.fr/sevenz/internal/samplecsv"
 )
 
 // benchSample is the CSV the benchmarks compress: SEVENZ_BENCH_MB megabytes
 // (20 by default) from internal/samplecsv with a fixed seed.
 var benchSample = sync.OnceValue(func() []byte {
-	mb := 20
-	if v, err := strconv.Atoi(os.Getenv("SEVENZ_BENCH_MB")); err == nil && v > 0 {
-		mb = v
-	}
-	return sampleCSV(mb*1_000_000, 1)
+	return sampleCSV(benchMB()*1_000_000, 1)
 })
 
+// benchF1 is an F1 delivery of the same size: samplecsv.WriteGrouped's
+// blurred rows, whose area polygons repeat within groups of rows.
+var benchF1 = sync.OnceValue(func() []byte {
+	var b bytes.Buffer
+	size := benchMB() * 1_000_000
+	b.Grow(size + 64<<10)
+	samplecsv.WriteGrouped(&b, int64(size), 1)
+	return b.Bytes()[:size]
+})
+
+func benchMB() int {
+	if v, err := strconv.Atoi(os.Getenv("SEVENZ_BENCH_MB")); err == nil && v > 0 {
+		return v
+	}
+	return 20
+}
+
 // BenchmarkWriter reports input MB/s and the archive's size as a fraction of
-// the input (ratio), for each codec and level, writing to a file.
+// the input (ratio), for each codec and level, writing to a file; the -f1
+// cases compress benchF1 instead of the plain sample.
 //
 //	go test -run XXX -bench Writer -benchtime 3x
 func BenchmarkWriter(b *testing.B) {
-	data := benchSample()
 	for _, c := range []struct {
 		codec    Codec
 		level    int
 		password string
+		f1       bool
 	}{
-		{LZMA2, 1, ""}, {LZMA2, 2, ""}, {LZMA2, 3, ""}, {LZMA2, 5, ""}, {LZMA2, 9, ""},
-		{LZMA2, DefaultLZMA2Level, testPassword},
-		{Deflate, 1, ""}, {Deflate, 5, ""}, {Deflate, 9, ""},
-		{Copy, 0, ""},
+		{LZMA2, 1, "", false}, {LZMA2, 2, "", false}, {LZMA2, 3, "", false}, {LZMA2, 5, "", false}, {LZMA2, 9, "", false},
+		{LZMA2, DefaultLZMA2Level, testPassword, false},
+		{LZMA2, 1, "", true}, {LZMA2, 2, "", true}, {LZMA2, 3, "", true},
+		{Deflate, 1, "", false}, {Deflate, 5, "", false}, {Deflate, 9, "", false},
+		{Copy, 0, "", false},
 	} {
 		name := fmt.Sprintf("%v-%d", c.codec, c.level)
 		if c.password != "" {
 			name += "-aes"
+		}
+		data := benchSample()
+		if c.f1 {
+			name += "-f1"
+			data = benchF1()
 		}
 		b.Run(name, func(b *testing.B) {
 			opts := Options{Codec: c.codec, Level: c.level, Password: c.password, TempDir: b.TempDir()}

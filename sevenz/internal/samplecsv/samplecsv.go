@@ -181,7 +181,15 @@ func Write(w io.Writer, size int64, seed uint64) (int64, error) {
 // so that the same polygon comes back from a few hundred kilobytes to tens of
 // megabytes later.
 func WriteBlurred(w io.Writer, size int64, seed uint64) (int64, error) {
-	return write(w, size, seed, newAreas(seed))
+	return write(w, size, seed, newAreas(seed, 1))
+}
+
+// WriteGrouped writes rows like WriteBlurred's, in the order an F1
+// extraction returns them: rows blurred to the same area come in groups
+// (1 to 15 consecutive rows, 8 on average), so that most polygons repeat
+// the one a row or a few rows before, and still one row in six is blurred.
+func WriteGrouped(w io.Writer, size int64, seed uint64) (int64, error) {
+	return write(w, size, seed, newAreas(seed, 8))
 }
 
 func write(w io.Writer, size int64, seed uint64, blur *areas) (int64, error) {
@@ -362,11 +370,14 @@ type areas struct {
 	deptOf  *rand.Zipf
 	townOf  *rand.Zipf
 	blurred int // one row in blurred is blurred
+	group   int // mean number of consecutive rows blurred to one area
+	cur     []byte
+	left    int // rows of the current group still to come
 }
 
-func newAreas(seed uint64) *areas {
+func newAreas(seed uint64, group int) *areas {
 	rng := rand.New(rand.NewPCG(seed, 0xb1a4))
-	a := &areas{rng: rng, blurred: 6}
+	a := &areas{rng: rng, blurred: 6, group: group}
 	for range len(depts) {
 		a.depts = append(a.depts, polygon(rng, 25_000+rng.IntN(17_000), 900))
 	}
@@ -381,14 +392,28 @@ func newAreas(seed uint64) *areas {
 }
 
 // pick returns the polygon of the next row, or nil when it is not blurred.
+// A group starts on one row in (blurred-1)*group+1 outside groups, so that
+// with groups of group rows on average one row in blurred is blurred.
 func (a *areas) pick() []byte {
-	if a == nil || a.rng.IntN(a.blurred) != 0 {
+	if a == nil {
 		return nil
 	}
-	if a.rng.IntN(4) == 0 {
-		return a.depts[a.deptOf.Uint64()]
+	if a.left > 0 {
+		a.left--
+		return a.cur
 	}
-	return a.towns[a.townOf.Uint64()]
+	if a.rng.IntN((a.blurred-1)*a.group+1) != 0 {
+		return nil
+	}
+	if a.group > 1 {
+		a.left = a.rng.IntN(2*a.group - 1)
+	}
+	if a.rng.IntN(4) == 0 {
+		a.cur = a.depts[a.deptOf.Uint64()]
+	} else {
+		a.cur = a.towns[a.townOf.Uint64()]
+	}
+	return a.cur
 }
 
 // polygon draws the WKT outline of an area of about size bytes, in

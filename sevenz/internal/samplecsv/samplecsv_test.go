@@ -79,3 +79,36 @@ func TestBlurredRowsRepeatAreaPolygons(t *testing.T) {
 		t.Errorf("longest polygon %d bytes, want a département's 25-42 KB", longest)
 	}
 }
+
+// Extraction order groups blurred rows by area: most blurred rows repeat the
+// polygon of the blurred row before them.
+func TestGroupedRowsRepeatTheirNeighboursPolygon(t *testing.T) {
+	var b bytes.Buffer
+	if _, err := WriteGrouped(&b, 20_000_000, 1); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	cols := len(Columns())
+	blurred, same := 0, 0
+	prev := ""
+	for i, l := range lines {
+		if got := strings.Count(l, ";") + 1; got != cols {
+			t.Fatalf("row %d has %d fields, want %d", i, got, cols)
+		}
+		geom := strings.Split(l, ";")[cols-len(statusColumns)-1]
+		if len(geom) <= 1000 {
+			continue
+		}
+		blurred++
+		if geom == prev {
+			same++
+		}
+		prev = geom
+	}
+	if share := float64(blurred) / float64(len(lines)-1); share < 0.13 || share > 0.2 {
+		t.Errorf("%.1f%% of rows blurred, want about one in six", 100*share)
+	}
+	if share := float64(same) / float64(blurred); share < 0.8 {
+		t.Errorf("%.1f%% of blurred rows repeat the previous blurred row's polygon, want most", 100*share)
+	}
+}
