@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"sinp.occitanie.fr/observations/geonature"
 	"sinp.occitanie.fr/observations/seed"
 	"sinp.occitanie.fr/observations/sensitivity"
 	"sinp.occitanie.fr/observations/stats"
@@ -25,31 +26,86 @@ func Commands() []*cli.Command {
 func storeCommand() *cli.Command {
 	initc := &cli.Command{
 		Name:    "init",
-		Summary: "create the observation store (schema oc_dat), or bring one it created up to date; refuses a store it did not create",
-		Usage:   "sinp store init [--json]",
+		Summary: "create the observation store (schema oc_dat), or bring one it created up to date; refuses a store it did not create; --source geonature installs the extractor's views over a GeoNature database instead",
+		Usage:   "sinp store init [--source oc_dat|geonature] [--json]",
 	}
 	initc.Run = func(ctx context.Context, e *cli.Env, args []string) error {
 		fs := initc.Flags(e)
+		def := "oc_dat"
+		if v, ok := e.Lookup("SINP_SOURCE"); ok && v != "" {
+			def = v
+		}
+		src := fs.String("source", def, "what the extractor reads: oc_dat (the observation store) or geonature (views over GeoNature's gn_synthese, see observations/geonature); default $SINP_SOURCE")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		if err := fs.Parse(args); err != nil {
 			return usage(err)
+		}
+		if *src != "oc_dat" && *src != "geonature" {
+			return cli.Usagef("--source: %q is neither oc_dat nor geonature", *src)
 		}
 		db, err := e.Database(ctx)
 		if err != nil {
 			return err
 		}
 		defer db.Close()
+		out := e.Output(*asJSON)
+		if *src == "geonature" {
+			res, err := geonature.Install(ctx, db, out.Progress)
+			if err != nil {
+				return err
+			}
+			return out.Result(res, func(w io.Writer) {
+				if !res.Changed {
+					fmt.Fprintf(w, "GeoNature adapter up to date (%s)\n", res.Digest)
+					return
+				}
+				fmt.Fprintf(w, "GeoNature adapter installed (%s): %d observations of %d synthese rows, in %.1fs\n",
+					res.Digest, res.Refresh.Observations, res.Refresh.Synthese, res.Refresh.Seconds)
+			})
+		}
 		applied, err := Init(ctx, db)
 		if err != nil {
 			return err
 		}
-		return e.Output(*asJSON).Result(applied, func(w io.Writer) {
+		return out.Result(applied, func(w io.Writer) {
 			for _, a := range applied {
 				fmt.Fprintf(w, "%-24s applied %v\n", a.Schema+"/"+a.Component, a.Versions)
 			}
 		})
 	}
-	return &cli.Command{Name: "store", Summary: "the observation store (init)", Sub: []*cli.Command{initc}}
+	refresh := &cli.Command{
+		Name:    "refresh",
+		Summary: "bring the GeoNature adapter's materialized views up to date with the synthese (CONCURRENTLY once filled)",
+		Usage:   "sinp store refresh [--json]",
+	}
+	refresh.Run = func(ctx context.Context, e *cli.Env, args []string) error {
+		fs := refresh.Flags(e)
+		asJSON := fs.Bool("json", false, "print the result as JSON")
+		if err := fs.Parse(args); err != nil {
+			return usage(err)
+		}
+		if fs.NArg() > 0 {
+			return cli.Usagef("store refresh: unexpected argument %q", fs.Arg(0))
+		}
+		db, err := e.Database(ctx)
+		if err != nil {
+			return err
+		}
+		defer db.Close()
+		out := e.Output(*asJSON)
+		res, err := geonature.Refresh(ctx, db, out.Progress)
+		if err != nil {
+			return err
+		}
+		return out.Result(res, func(w io.Writer) {
+			for _, r := range res.Relations {
+				fmt.Fprintf(w, "%-28s %10d rows  %6.1fs  concurrently: %v\n", r.Name, r.Rows, r.Seconds, r.Concurrent)
+			}
+			fmt.Fprintf(w, "%d of %d synthese rows; left out: %d without geometry or known attachment, %d without a pôle\n",
+				res.Observations, res.Synthese, res.Unlocated, res.NoPole)
+		})
+	}
+	return &cli.Command{Name: "store", Summary: "the observation store (init, refresh)", Sub: []*cli.Command{initc, refresh}}
 }
 
 func seedCommand() *cli.Command {

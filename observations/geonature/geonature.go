@@ -241,8 +241,11 @@ func Refresh(ctx context.Context, db *pgxpool.Pool, progress Progress) (*Refresh
 	}
 	sum := sha256.Sum256([]byte(definitions(st)))
 	var current string
-	err = db.QueryRow(ctx, `SELECT CASE WHEN to_regclass('oc_dat.geonature_install') IS NULL THEN ''
-		ELSE (SELECT coalesce(max(digest), '') FROM oc_dat.geonature_install) END`).Scan(&current)
+	var exists bool
+	err = db.QueryRow(ctx, `SELECT to_regclass('oc_dat.geonature_install') IS NOT NULL`).Scan(&exists)
+	if err == nil && exists {
+		err = db.QueryRow(ctx, `SELECT coalesce(max(digest), '') FROM oc_dat.geonature_install`).Scan(&current)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("geonature.Refresh: %w", err)
 	}
