@@ -168,7 +168,7 @@ func sensitivityCommand() *cli.Command {
 		fs := apply.Flags(e)
 		file := fs.String("referential", "", "referential file: a dump with COPY ... (cd_dept, id, cd_nom, duree, codage, autre, cd_sl, cd_occ_statut_biologique, nom_cite) FROM stdin, or a TSV with that header")
 		name := fs.String("name", "", "name recorded in sensi_referentiel (default: the file name without extension)")
-		version := fs.String("version", "", "version recorded in sensi_version_referentiel")
+		version := fs.String("version", "", "version recorded in sensi_version_referentiel (default: the dump's date, else a digest of the file)")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
 		if err := fs.Parse(args); err != nil {
 			return usage(err)
@@ -186,6 +186,11 @@ func sensitivityCommand() *cli.Command {
 		if *name == "" {
 			*name = strings.TrimSuffix(filepath.Base(*file), filepath.Ext(*file))
 		}
+		if *version == "" {
+			if *version, err = sensitivity.VersionOf(*file); err != nil {
+				return fmt.Errorf("--referential: %w", err)
+			}
+		}
 		out := e.Output(*asJSON)
 		db, err := e.Database(ctx)
 		if err != nil {
@@ -198,7 +203,8 @@ func sensitivityCommand() *cli.Command {
 			return err
 		}
 		return out.Result(res, func(w io.Writer) {
-			fmt.Fprintf(w, "referential %q: %d rules; %d observations, %d changed, %d set by hand left alone\n", res.Referential, res.Rules, res.Observations, res.Changed, res.Manual)
+			fmt.Fprintf(w, "referential %q version %s: %d rules; %d observations, %d changed (attributed %s), %d set by hand left alone\n",
+				res.Referential, res.Version, res.Rules, res.Observations, res.Changed, res.AttributedAt.UTC().Format(time.RFC3339), res.Manual)
 			for level := 0; level <= 4; level++ {
 				fmt.Fprintf(w, "  level %d: %d\n", level, res.Levels[level])
 			}

@@ -166,12 +166,12 @@ func insertMetadata(ctx context.Context, tx pgx.Tx, fws []framework, ds []datase
 			contact, fmt.Sprintf("contact.jdd%d@example.org", d.id), pick(r, licences), conditions,
 			fmt.Sprintf("%s (%d). %s. Jeu de données SINP %s.", d.producer, d.lastYear, d.title, d.code),
 			d.dsPublique, niv, date(d.firstYear, time.January, 1), date(d.lastYear, time.December, 31),
-			date(d.lastYear, time.December, 31), date(min(2024, d.lastYear+1), time.June, 30)}
+			date(d.lastYear, time.December, 31), date(min(2024, d.lastYear+1), time.June, 30), fmt.Sprintf("SRC-%s-%d", d.code, d.firstYear)}
 	}
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"oc_dat", "jeu_donnees"},
 		[]string{"id", "id_sinp_jdd", "id_cadre_acquisition", "code", "libelle", "description", "pole", "producteur", "contact_nom",
 			"contact_email", "licence", "conditions_diffusion", "citation", "ds_publique", "diffusion_niveau_precision",
-			"date_debut", "date_fin", "date_creation", "date_revision"},
+			"date_debut", "date_fin", "date_creation", "date_revision", "id_source"},
 		pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("seed: datasets: %w", err)
 	}

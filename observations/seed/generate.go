@@ -1,6 +1,8 @@
 package seed
 
 import (
+	"crypto/sha256"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
@@ -33,7 +35,10 @@ var obsColumns = []string{"id", "id_sinp_occtax", "id_origine", "statut_observat
 	"obs_technique", "occ_etat_biologique", "occ_methode_determination", "occ_naturalite", "occ_sexe", "occ_stade_de_vie",
 	"occ_statut_biogeographique", "occ_statut_biologique", "occ_comportement", "preuve_existante", "preuve_numerique", "statut_validation",
 	"diffusion_niveau_precision", "sensi_niveau", "sensi_date_attribution", "sensi_referentiel", "sensi_version_referentiel",
-	"sensi_manuelle", "dee_floutage", "dee_date_derniere_modification", "pole"}
+	"sensi_manuelle", "dee_floutage", "dee_date_derniere_modification", "pole",
+	"heure_debut", "heure_fin", "observateur_organisme", "determinateur_organisme", "validateur", "validateur_organisme",
+	"organisme_standard", "org_transformation", "id_regroupement", "methode_regroupement", "type_regroupement",
+	"obs_contexte", "obs_description", "preuve_non_numerique"}
 
 // footprint is where an observation is: its own geometry, or the objects it
 // is attached to.
@@ -185,6 +190,7 @@ func (g *generator) row(id int64, obs, geo *copyRow) {
 	obs.text(pickWeighted(r, objetValues[pc], objetWeights[pc]))
 	obs.text(pickWeighted(r, []string{"Co", "Es", "Ca", "NSP"}, []float64{60, 25, 3, 12}))
 	obs.text(observer)
+	determined := true
 	switch v := r.Float64(); {
 	case v < 0.8:
 		obs.text(observer)
@@ -192,6 +198,7 @@ func (g *generator) row(id int64, obs, geo *copyRow) {
 		obs.text(pick(r, ds.observers))
 	default:
 		obs.null()
+		determined = false
 	}
 	obs.text(ds.producer)
 	obs.text(source)
@@ -287,7 +294,8 @@ func (g *generator) row(id int64, obs, geo *copyRow) {
 	} else {
 		obs.null()
 	}
-	obs.text(pickWeighted(r, []string{"1", "2", "3", "4", "5", "6", "0"}, []float64{55, 15, 2, 1, 2, 10, 15}))
+	validation := pickWeighted(r, []string{"1", "2", "3", "4", "5", "6", "0"}, []float64{55, 15, 2, 1, 2, 10, 15})
+	obs.text(validation)
 
 	// Diffusion and sensitivity.
 	if ds.nivPrecis != "" {
@@ -295,7 +303,19 @@ func (g *generator) row(id int64, obs, geo *copyRow) {
 	} else {
 		obs.null()
 	}
-	attributed := time.Date(w.today, time.January, 1, 0, 0, 0, 0, time.UTC)
+	// Sensitivity is computed when a record reaches the platform (a few
+	// days after its last change), and again for all at each new version
+	// of the referential; the seed's run is the latest, at the start of
+	// its year.
+	applied := time.Date(w.today, time.January, 1, 0, 0, 0, 0, time.UTC)
+	modified := end.AddDate(0, 0, r.IntN(700))
+	if modified.After(applied) {
+		modified = applied
+	}
+	attributed := modified.Add(time.Duration(1+r.IntN(14*24*60)) * time.Minute)
+	if attributed.After(applied) || r.Float64() < 0.3 {
+		attributed = applied
+	}
 	obs.int(int64(level))
 	if manual {
 		obs.timestamp(end.AddDate(0, 0, 1+r.IntN(60)))
@@ -313,12 +333,9 @@ func (g *generator) row(id int64, obs, geo *copyRow) {
 		obs.text("f")
 	}
 	obs.text(pickWeighted(r, []string{"NON", "OUI"}, []float64{98, 2}))
-	modified := end.AddDate(0, 0, r.IntN(700))
-	if modified.After(attributed) {
-		modified = attributed
-	}
 	obs.timestamp(modified)
 	obs.text(pc)
+	g.exchangeFields(r, obs, ds, fp, start, determined, validation, proof)
 	obs.end()
 
 	switch fp.kind {
@@ -609,4 +626,96 @@ var (
 	stadeWeights = map[string][]float64{
 		"oiseaux": {60, 20, 15, 5}, "mammiferes": {60, 25, 10, 5}, "invertebres": {50, 20, 10, 15, 5},
 		"reptiles_amphibiens": {55, 20, 15, 10}, "poissons": {55, 20, 15, 10}}
+)
+
+// exchangeFields writes the standard's fields added after the first seed
+// (hours, organisations, grouping, context, non-digital proof), in
+// obsColumns order.
+func (g *generator) exchangeFields(r *rand.Rand, obs *copyRow, ds *dataset, fp footprint, start time.Time, determined bool, validation, proof string) {
+	if r.Float64() < 0.55 {
+		h := 6 + r.IntN(14)
+		m := r.IntN(4) * 15
+		obs.text(fmt.Sprintf("%02d:%02d", h, m))
+		d := 15 + r.IntN(8)*15
+		obs.text(fmt.Sprintf("%02d:%02d", min(23, h+(m+d)/60), (m+d)%60))
+	} else {
+		obs.null()
+		obs.null()
+	}
+	obs.text(ds.producer)
+	if determined {
+		obs.text(ds.producer)
+	} else {
+		obs.null()
+	}
+	// Validated records (certain, probable) name their validator.
+	if validation == "1" || validation == "2" {
+		obs.text(pick(r, validators) + " (" + validatorOrg + ")")
+		obs.text(validatorOrg)
+	} else {
+		obs.null()
+		obs.null()
+	}
+	obs.text(ds.producer)
+	obs.text(transformationOrg)
+	// Records of one dataset made on one day in one commune belong to one
+	// relevé: its id is the same for all of them.
+	if fp.kind != kindAttached && r.Float64() < 0.7 {
+		place := ""
+		if len(fp.communes) > 0 {
+			place = fp.communes[0]
+		}
+		obs.uuid(groupUUID(ds.id, start, place))
+		kind := pickWeighted(r, []string{"REL", "INVSTA", "PASS", "OBS"}, []float64{50, 20, 20, 10})
+		obs.text(groupMethods[kind])
+		obs.text(kind)
+	} else {
+		obs.null()
+		obs.null()
+		obs.null()
+	}
+	if r.Float64() < 0.15 {
+		obs.text(pick(r, contexts))
+	} else {
+		obs.null()
+	}
+	if r.Float64() < 0.1 {
+		obs.text(pick(r, descriptions))
+	} else {
+		obs.null()
+	}
+	if proof == "1" && r.Float64() < 0.3 {
+		obs.text(fmt.Sprintf("Herbier ou collection de %s, n° %d", ds.producer, 1+r.IntN(20000)))
+	} else {
+		obs.null()
+	}
+}
+
+// groupUUID is the id of a relevé: a dataset, a day, a commune.
+func groupUUID(dataset int, day time.Time, commune string) [16]byte {
+	h := sha256.Sum256([]byte(fmt.Sprintf("releve/%d/%s/%s", dataset, day.Format("2006-01-02"), commune)))
+	var u [16]byte
+	copy(u[:], h[:16])
+	u[6] = u[6]&0x0f | 0x50 // version 5 layout (name-based)
+	u[8] = u[8]&0x3f | 0x80
+	return u
+}
+
+const (
+	validatorOrg      = "Conservatoire botanique et pôles naturalistes d'Occitanie"
+	transformationOrg = "DREAL Occitanie (plateforme SINP)"
+)
+
+var (
+	validators   = []string{"MARTIN Claire", "DUPONT Julien", "FABRE Anne", "ROUX Mathieu", "BLANC Sophie"}
+	groupMethods = map[string]string{
+		"REL":    "Relevé d'inventaire sur une station, toutes espèces notées",
+		"INVSTA": "Inventaire stationnel répété sur l'année",
+		"PASS":   "Passage sur un transect ou un point d'écoute",
+		"OBS":    "Observations réalisées ensemble lors d'une même sortie",
+	}
+	contexts = []string{"Sortie naturaliste associative", "Suivi annuel du site", "Étude d'impact préalable à un projet",
+		"Inventaire communal de la biodiversité", "Prospection ciblée sur l'espèce"}
+	descriptions = []string{"Individu observé en alimentation", "Plusieurs individus en vol", "Station de quelques pieds en fleurs",
+		"Contact auditif uniquement", "Traces et indices de présence"}
 )

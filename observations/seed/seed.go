@@ -119,17 +119,20 @@ func Run(ctx context.Context, pool *pgxpool.Pool, opts Options) (*Result, error)
 	res := &Result{Seed: opts.Seed, RealAreas: opts.AreasDir != "", RealReferential: opts.Referential != ""}
 
 	var rules []sensitivity.Rule
-	refName := SyntheticReferential
+	refName, refVer := SyntheticReferential, "1"
 	if opts.Referential != "" {
 		var err error
 		if rules, err = sensitivity.ReadFile(opts.Referential); err != nil {
 			return nil, fmt.Errorf("--referential: %w", err)
 		}
 		refName = strings.TrimSuffix(filepath.Base(opts.Referential), filepath.Ext(opts.Referential))
+		if refVer, err = sensitivity.VersionOf(opts.Referential); err != nil {
+			return nil, fmt.Errorf("--referential: %w", err)
+		}
 	}
 
 	progress("reference data", 0, -1)
-	w := &world{seed: opts.Seed, today: opts.Now.Year(), refName: refName}
+	w := &world{seed: opts.Seed, today: opts.Now.Year(), refName: refName, refVer: refVer}
 	stream := func(k uint64) *rand.Rand { return rand.New(rand.NewPCG(opts.Seed, 1<<40+k)) }
 	err := pg.InTx(ctx, pool, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `TRUNCATE oc_dat.geo, oc_dat.observation, oc_dat.taxon_statut, oc_dat.taxon,

@@ -118,7 +118,20 @@ func TestRealAreasAndReferential(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	applied, err := sensitivity.Apply(ctx, db, rules, sensitivity.Options{Name: res.Referential, Now: seed.DefaultNow})
+	version, err := sensitivity.VersionOf(refFile)
+	if err != nil || version != "2018-11-23" {
+		t.Fatalf("the referential's version is %q (%v), want its dump's date 2018-11-23", version, err)
+	}
+	var recorded, computed int64
+	if err := db.QueryRow(ctx, `SELECT count(*) FILTER (WHERE sensi_version_referentiel = $1), count(*)
+		FROM oc_dat.observation WHERE NOT sensi_manuelle`, version).Scan(&recorded, &computed); err != nil || recorded != computed || computed == 0 {
+		t.Errorf("%d of %d computed levels record the referential's version (%v)", recorded, computed, err)
+	}
+	var dates int64
+	if err := db.QueryRow(ctx, `SELECT count(DISTINCT sensi_date_attribution) FROM oc_dat.observation`).Scan(&dates); err != nil || dates < res.Observations/10 {
+		t.Errorf("%d distinct attribution instants among %d observations (%v): sensitivity is computed when records arrive", dates, res.Observations, err)
+	}
+	applied, err := sensitivity.Apply(ctx, db, rules, sensitivity.Options{Name: res.Referential, Version: version, Now: seed.DefaultNow})
 	if err != nil {
 		t.Fatal(err)
 	}

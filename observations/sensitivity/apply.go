@@ -64,6 +64,8 @@ type Options struct {
 // Result tells what Apply did.
 type Result struct {
 	Referential  string        `json:"referential"`
+	Version      string        `json:"version,omitempty"` // recorded in sensi_version_referentiel
+	AttributedAt time.Time     `json:"attributed_at"`     // recorded in sensi_date_attribution of the rows changed
 	Rules        int           `json:"rules"`
 	Observations int64         `json:"observations"`
 	Changed      int64         `json:"changed"`
@@ -82,7 +84,7 @@ func Apply(ctx context.Context, db pg.Beginner, rules []Rule, opts Options) (Res
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	res := Result{Referential: opts.Name, Rules: len(rules), Levels: map[int]int64{}}
+	res := Result{Referential: opts.Name, Version: opts.Version, AttributedAt: opts.Now, Rules: len(rules), Levels: map[int]int64{}}
 	err := pg.InTx(ctx, db, func(tx pgx.Tx) error {
 		if err := Import(ctx, tx, opts.Name, rules); err != nil {
 			return err

@@ -7,9 +7,13 @@ package sensitivity
 
 import (
 	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 )
@@ -229,4 +233,28 @@ func unescape(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// dumpStarted is the line pg_dump writes at the head of a dump.
+var dumpStarted = regexp.MustCompile(`^-- Started on (\d{4}-\d{2}-\d{2})`)
+
+// VersionOf returns the version of a referential file, recorded in
+// sensiVersionReferentiel when none is given: the date of the dump
+// ("-- Started on 2018-11-23 ..." gives 2018-11-23), else the first 12 hex
+// digits of the file's SHA-256, so that two different files never share a
+// version and the same file always gives the same one.
+func VersionOf(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("sensitivity: %w", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for i := 0; i < 50 && sc.Scan(); i++ {
+		if m := dumpStarted.FindStringSubmatch(sc.Text()); m != nil {
+			return m[1], nil
+		}
+	}
+	sum := sha256.Sum256(b)
+	return "sha256:" + hex.EncodeToString(sum[:6]), nil
 }

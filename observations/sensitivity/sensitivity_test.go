@@ -2,6 +2,8 @@ package sensitivity_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -205,5 +207,35 @@ func TestApplyRealReferential(t *testing.T) {
 	var imported int
 	if err := db.QueryRow(ctx, `SELECT count(*) FROM oc_dat.sensibilite_regle WHERE referentiel = 'especesensible'`).Scan(&imported); err != nil || imported != len(rules) {
 		t.Errorf("%d rules imported (%v), want %d", imported, err, len(rules))
+	}
+}
+
+// A referential's version is its dump's date, else a digest of its bytes:
+// two files never share one, one file always gives the same.
+func TestVersionOf(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	dump := write("dump.sql", "--\n-- PostgreSQL database dump\n--\n\n-- Started on 2018-11-23 13:38:41 CET\n\nSET x = 1;\n")
+	a := write("a.tsv", "cd_dept\tid\n31\t1\n")
+	b := write("b.tsv", "cd_dept\tid\n31\t2\n")
+	for _, tc := range []struct{ path, want string }{{dump, "2018-11-23"}} {
+		if got, err := sensitivity.VersionOf(tc.path); err != nil || got != tc.want {
+			t.Errorf("VersionOf(%s) = %q, %v; want %q", tc.path, got, err, tc.want)
+		}
+	}
+	va, _ := sensitivity.VersionOf(a)
+	vb, _ := sensitivity.VersionOf(b)
+	va2, _ := sensitivity.VersionOf(a)
+	if !strings.HasPrefix(va, "sha256:") || va == vb || va != va2 {
+		t.Errorf("digest versions: a %q, b %q, a again %q", va, vb, va2)
+	}
+	if _, err := sensitivity.VersionOf(filepath.Join(dir, "missing")); err == nil {
+		t.Error("a missing file has a version")
 	}
 }
