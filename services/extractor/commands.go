@@ -22,7 +22,7 @@ func Commands() []*cli.Command {
 type extractFlags struct {
 	wkt, areas, poles, from, to, attached, out, reference, codec, passwordFile string
 	srid, level, blockSize, window                                             int
-	adherent, buffer, noSplit, asJSON, fullVerify                              bool
+	adherent, buffer, noSplit, excel, asJSON, fullVerify                       bool
 }
 
 func extractCommand() *cli.Command {
@@ -45,6 +45,7 @@ func extractCommand() *cli.Command {
 		fs.StringVar(&f.from, "from", "", "observations ending on or after this date (YYYY-MM-DD)")
 		fs.StringVar(&f.to, "to", "", "observations starting on or before this date (YYYY-MM-DD)")
 		fs.BoolVar(&f.noSplit, "no-split", false, "do not split files by geometry type")
+		fs.BoolVar(&f.excel, "excel", false, "start every CSV file with a UTF-8 byte order mark, for Excel")
 		fs.StringVar(&f.out, "out", "", "folder the archives are written to (created)")
 		fs.StringVar(&f.reference, "reference", "", "reference written in the archives (default EXTRACT-<date>)")
 		fs.StringVar(&f.codec, "codec", "lzma2", "lzma2, deflate or copy")
@@ -70,7 +71,7 @@ func extractCommand() *cli.Command {
 // spec turns the flags into a spec, transforming a WGS84 perimeter.
 func (f extractFlags) spec(ctx context.Context, e *cli.Env) (extraction.Spec, error) {
 	s := extraction.Spec{
-		Reference: f.reference, F2Entitled: f.adherent, Buffer: f.buffer, SplitByGeometry: !f.noSplit,
+		Reference: f.reference, F2Entitled: f.adherent, Buffer: f.buffer, SplitByGeometry: !f.noSplit, Excel: f.excel,
 		From: f.from, To: f.to, Requester: "sinp extract", Purpose: "extraction en ligne de commande",
 		Stamp: time.Now().UTC().Truncate(time.Second),
 	}

@@ -58,7 +58,7 @@ func (a *areas) WKT(ctx context.Context, ref AreaRef) ([]byte, bool, error) {
 			w = known
 		}
 	} else {
-		err = a.db.QueryRow(ctx, `SELECT ST_AsText(geom) FROM oc_dat.v_extract_area WHERE kind = $1 AND code = $2`,
+		err = a.db.QueryRow(ctx, `SELECT `+wktSQL("geom")+` FROM oc_dat.v_extract_area WHERE kind = $1 AND code = $2`,
 			ref.Kind, ref.Code).Scan(&w)
 	}
 	if pg.IsNoRows(err) || (err == nil && w == nil) {

@@ -56,12 +56,18 @@ func MostPrecise(c Containment) (AreaRef, bool) {
 // Codes returns the attachment codes a blurred row may show: those of the
 // blurring object and of the coarser kinds that contain it for sure. A cell
 // is not inside one commune, and a commune's cell would locate the
-// observation more precisely than the commune: it is dropped.
-func (a AreaRef) Codes(c Containment) Containment {
+// observation more precisely than the commune: it is dropped. cellIn are
+// the départements that cover a blurring cell whole: one gives the row its
+// département; a cell across a border gives none (naming one would say on
+// which side of the border the observation lies).
+func (a AreaRef) Codes(c Containment, cellIn []string) Containment {
 	switch a.Kind {
 	case KindCommune:
 		return Containment{Communes: []string{a.Code}, Departements: c.Departements}
 	case KindMaille10:
+		if len(cellIn) == 1 {
+			return Containment{Mailles10: []string{a.Code}, Departements: cellIn}
+		}
 		return Containment{Mailles10: []string{a.Code}}
 	case KindDepartement:
 		return Containment{Departements: []string{a.Code}}

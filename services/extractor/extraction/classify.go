@@ -15,9 +15,20 @@ const (
 )
 
 // EffectiveLevel combines the sensitivity level with the producer's
-// diffusion level of private data (DS_PUBLIQUE = Pr, NIV_PRECIS 1–4): the
-// coarser of the two applies. An unknown or out-of-range sensitivity counts
-// as no diffusion: when in doubt, nothing leaks.
+// diffusion level of private data (DS_PUBLIQUE = Pr): the coarser of the
+// two applies. An unknown or out-of-range sensitivity counts as no
+// diffusion: when in doubt, nothing leaks.
+//
+// NIV_PRECIS 0 "standard" is, by the nomenclature's own definition,
+// "diffusion standard : à la maille, à la ZNIEFF, à la commune, à l'espace
+// protégé (statut par défaut)", and only 5 "précise" is "diffusion telle
+// quelle". So a private record at the standard level, or with no level at
+// all (the standard is the default status), is not diffused precisely: it
+// is blurred to the commune, the finest of the objects the definition
+// names (the level SENSIBILITE calls "commune ou ZNIEFF"). An unknown
+// NIV_PRECIS code is not diffused. Public data ignore NIV_PRECIS: only
+// private data may be blurred by their producer's wish (DS_PUBLIQUE's
+// definition).
 func EffectiveLevel(sensi string, dsPublique string, nivPrecis string) Level {
 	l := NoDiffusion
 	switch sensi {
@@ -33,16 +44,16 @@ func EffectiveLevel(sensi string, dsPublique string, nivPrecis string) Level {
 	if dsPublique == privateDSPub {
 		// NIV_PRECIS: 0 standard, 1 commune, 2 cell, 3 département, 4 none,
 		// 5 precise.
-		var p Level
+		p := NoDiffusion
 		switch nivPrecis {
-		case "1":
+		case "0", "", "1":
 			p = Commune
 		case "2":
 			p = Maille10
 		case "3":
 			p = Departement
-		case "4":
-			p = NoDiffusion
+		case "5":
+			p = Precise
 		}
 		l = max(l, p)
 	}

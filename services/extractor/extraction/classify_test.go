@@ -1,6 +1,9 @@
 package extraction
 
-import "testing"
+import (
+	"reflect"
+	"testing"
+)
 
 // The table reads like DESIGN.md, section "Extraction".
 func TestEffectiveLevel(t *testing.T) {
@@ -19,7 +22,13 @@ func TestEffectiveLevel(t *testing.T) {
 		{"private: the coarser of the two applies (producer)", "1", "Pr", "3", Departement},
 		{"private: the coarser of the two applies (sensitivity)", "3", "Pr", "1", Departement},
 		{"private with producer's 'none' is not diffused", "0", "Pr", "4", NoDiffusion},
-		{"private 'standard' and 'precise' do not blur", "0", "Pr", "5", Precise},
+		{"private 'precise' is diffused as it is", "0", "Pr", "5", Precise},
+		{"private 'standard' is blurred to the commune", "0", "Pr", "0", Commune},
+		{"private without a level is at the standard level", "0", "Pr", "", Commune},
+		{"private 'standard' yields to a coarser sensitivity", "2", "Pr", "0", Maille10},
+		{"private 'precise' does not lift a sensitivity", "3", "Pr", "5", Departement},
+		{"private with an unknown level is not diffused", "0", "Pr", "9", NoDiffusion},
+		{"public data ignore NIV_PRECIS even when 'none'", "0", "Pu", "4", Precise},
 		{"unknown sensitivity leaks nothing", "7", "Pu", "", NoDiffusion},
 	} {
 		if got := EffectiveLevel(tc.sensi, tc.dsPub, tc.nivPrec); got != tc.want {
@@ -77,16 +86,30 @@ func TestBlurObject(t *testing.T) {
 	}
 }
 
-// A blurred row must not show codes finer than its blurring object.
+// A blurred row must not show codes finer than its blurring object, and
+// shows the département of a cell only when one département covers it.
 func TestBlurredCodesNeverNarrowTheObject(t *testing.T) {
 	c := Containment{Communes: []string{"31555"}, Mailles10: []string{"10kmL93E057N628"}, Departements: []string{"31"}}
-	if got := (AreaRef{KindCommune, "31555"}).Codes(c); len(got.Mailles10) != 0 || got.Departements[0] != "31" {
-		t.Errorf("commune-blurred row shows %+v", got)
-	}
-	if got := (AreaRef{KindMaille10, "10kmL93E057N628"}).Codes(c); len(got.Communes)+len(got.Departements) != 0 {
-		t.Errorf("cell-blurred row shows %+v", got)
-	}
-	if got := (AreaRef{KindDepartement, "31"}).Codes(c); len(got.Communes)+len(got.Mailles10) != 0 {
-		t.Errorf("département-blurred row shows %+v", got)
+	cell := AreaRef{KindMaille10, "10kmL93E057N628"}
+	for _, tc := range []struct {
+		name   string
+		ref    AreaRef
+		cellIn []string
+		want   Containment
+	}{
+		{"commune: its département, no cell", AreaRef{KindCommune, "31555"}, nil,
+			Containment{Communes: []string{"31555"}, Departements: []string{"31"}}},
+		{"cell inside one département: that one", cell, []string{"31"},
+			Containment{Mailles10: []string{cell.Code}, Departements: []string{"31"}}},
+		{"cell across a border: no département", cell, []string{"31", "32"},
+			Containment{Mailles10: []string{cell.Code}}},
+		{"cell covered by no stored département (region's edge): none", cell, nil,
+			Containment{Mailles10: []string{cell.Code}}},
+		{"département: itself only", AreaRef{KindDepartement, "31"}, nil,
+			Containment{Departements: []string{"31"}}},
+	} {
+		if got := tc.ref.Codes(c, tc.cellIn); !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("%s: got %+v, want %+v", tc.name, got, tc.want)
+		}
 	}
 }

@@ -58,7 +58,7 @@ func TestBlurredRowsAreGroupedByObject(t *testing.T) {
 		seen := map[string]map[string]bool{} // partition -> groups met
 		last := map[string]string{}
 		for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, d.ArchiveName), "")) {
-			tr := want[r.fields["idSINPOccTax"]]
+			tr := want[r.fields["identifiantPermanent"]]
 			if EffectiveLevel(tr.sensi, tr.dsPub, tr.niv) == Precise {
 				continue
 			}

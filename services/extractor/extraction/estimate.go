@@ -57,7 +57,7 @@ func Estimate(ctx context.Context, spec Spec, opt Options) (*Estimation, error) 
 	}
 	defer rd.close()
 	t := &tally{rows: map[Key]*int64{}}
-	r := newRouter(ctx, spec, l, newAreaPresence(opt.DB), t, nil)
+	r := newRouter(ctx, spec, l, newAreaPresence(opt.DB), nil, t, nil)
 	if err := rd.read(ctx, opt, r); err != nil {
 		return nil, err
 	}
@@ -81,7 +81,7 @@ type tally struct {
 	last    *int64
 }
 
-func (t *tally) write(k Key, _ []byte, _ [][]byte, _ []edit) error {
+func (t *tally) write(k Key, _ []byte, _ [][]byte, _ []edit, _ *derivedRow) error {
 	if t.last == nil || k != t.lastKey {
 		n, ok := t.rows[k]
 		if !ok {

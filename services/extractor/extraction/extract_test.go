@@ -78,9 +78,9 @@ func readArchive(t *testing.T, path, password string) map[string][]byte {
 // rowsOf parses the partitions of an archive, checking each header.
 func rowsOf(t *testing.T, files map[string][]byte) []row {
 	t.Helper()
-	var header []string
-	for _, c := range source.Exported() {
-		header = append(header, c.CSV)
+	header, err := Header()
+	if err != nil {
+		t.Fatal(err)
 	}
 	var rows []row
 	for name, b := range files {
@@ -176,7 +176,7 @@ func TestEveryObservationLandsWhereTheRulesSay(t *testing.T) {
 	seen := map[string]int{}
 	blurLevels := map[Level]int{}
 	for _, r := range f1 {
-		id := r.fields["idSINPOccTax"]
+		id := r.fields["identifiantPermanent"]
 		seen[id]++
 		tr, ok := want[id]
 		if !ok {
@@ -191,7 +191,7 @@ func TestEveryObservationLandsWhereTheRulesSay(t *testing.T) {
 		}
 		if level > Precise {
 			blurLevels[level]++
-			if r.fields["dEEFloutage"] != "OUI" || r.fields["natureObjetGeo"] != "In" || r.fields["precisionGeometrie"] != "" {
+			if r.fields["floutageExtraction"] != "OUI" || r.fields["natureObjetGeo"] != "In" || r.fields["precisionGeometrie"] != "" {
 				t.Errorf("sensitive %s is not blurred in F1: %v", id, r.fields)
 			}
 			for _, c := range source.Exported() {
@@ -220,7 +220,7 @@ func TestEveryObservationLandsWhereTheRulesSay(t *testing.T) {
 	inF2 := map[string]int{}
 	for _, d := range byFile(res, dir, F2) {
 		for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, d.ArchiveName), "")) {
-			id := r.fields["idSINPOccTax"]
+			id := r.fields["identifiantPermanent"]
 			inF2[id]++
 			tr := want[id]
 			if tr.pole != d.Key.Pole {
@@ -257,9 +257,9 @@ func TestNonAdherentGetsNoF2(t *testing.T) {
 	}
 	want := expected(t, db, toulouseBox)
 	for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, res.Deliverables[0].ArchiveName), "")) {
-		tr := want[r.fields["idSINPOccTax"]]
+		tr := want[r.fields["identifiantPermanent"]]
 		if EffectiveLevel(tr.sensi, tr.dsPub, tr.niv) == NoDiffusion {
-			t.Fatalf("level-4 observation %s reached a non-adherent", r.fields["idSINPOccTax"])
+			t.Fatalf("level-4 observation %s reached a non-adherent", r.fields["identifiantPermanent"])
 		}
 	}
 }
@@ -274,10 +274,10 @@ func TestBlurredGeometryIsTheRightObject(t *testing.T) {
 	ctx := context.Background()
 	checked := 0
 	for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, res.Deliverables[0].ArchiveName), "")) {
-		if r.fields["dEEFloutage"] != "OUI" {
+		if r.fields["floutageExtraction"] != "OUI" {
 			continue
 		}
-		id := r.fields["idSINPOccTax"]
+		id := r.fields["identifiantPermanent"]
 		tr := want[id]
 		level := EffectiveLevel(tr.sensi, tr.dsPub, tr.niv)
 		if level == Precise {
@@ -285,7 +285,8 @@ func TestBlurredGeometryIsTheRightObject(t *testing.T) {
 		}
 		ref, _ := BlurObject(level, Containment{tr.communes, tr.mailles, tr.departements})
 		var equal, contains bool
-		err := db.QueryRow(ctx, `SELECT ST_Equals(ST_GeomFromText($1, 2154), a.geom),
+		// The object's geometry, at the extract's centimetre precision.
+		err := db.QueryRow(ctx, `SELECT ST_AsText(a.geom, 2) = $1,
 			$2 = '' OR ST_Covers(ST_GeomFromText($1, 2154), ST_GeomFromText($2, 2154))
 			FROM oc_dat.v_extract_area a WHERE a.kind = $3 AND a.code = $4`,
 			r.fields["geometrie"], tr.wkt, ref.Kind, ref.Code).Scan(&equal, &contains)
@@ -328,7 +329,7 @@ func TestAttachedObservationsFollowThePolicy(t *testing.T) {
 		res, dir := extract(t, db, Spec{PerimeterWKT: toulouseBox, Attached: policy, SplitByGeometry: true})
 		n := 0
 		for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, res.Deliverables[0].ArchiveName), "")) {
-			tr := want[r.fields["idSINPOccTax"]]
+			tr := want[r.fields["identifiantPermanent"]]
 			if tr.viewType != ObjGeograph {
 				continue
 			}
@@ -338,17 +339,17 @@ func TestAttachedObservationsFollowThePolicy(t *testing.T) {
 			}
 			geom := r.fields["geometrie"]
 			if policy == AttachedNone && geom != "" {
-				t.Fatalf("policy none wrote a geometry for %s", r.fields["idSINPOccTax"])
+				t.Fatalf("policy none wrote a geometry for %s", r.fields["identifiantPermanent"])
 			}
-			if policy == AttachedMostPrecise && r.fields["dEEFloutage"] != "OUI" {
+			if policy == AttachedMostPrecise && r.fields["floutageExtraction"] != "OUI" {
 				ref, ok := MostPrecise(Containment{tr.communes, tr.mailles, tr.departements})
 				if !ok {
 					continue
 				}
 				var equal bool
-				if err := db.QueryRow(context.Background(), `SELECT ST_Equals(ST_GeomFromText($1, 2154), geom) FROM oc_dat.v_extract_area WHERE kind = $2 AND code = $3`,
+				if err := db.QueryRow(context.Background(), `SELECT ST_AsText(geom, 2) = $1 FROM oc_dat.v_extract_area WHERE kind = $2 AND code = $3`,
 					geom, ref.Kind, ref.Code).Scan(&equal); err != nil || !equal {
-					t.Errorf("%s: geometry is not that of %s %s (%v)", r.fields["idSINPOccTax"], ref.Kind, ref.Code, err)
+					t.Errorf("%s: geometry is not that of %s %s (%v)", r.fields["identifiantPermanent"], ref.Kind, ref.Code, err)
 				}
 			}
 		}
@@ -367,7 +368,7 @@ func TestHashedAttachmentSelectsTheSameRows(t *testing.T) {
 		seen := map[string]int{}
 		for _, d := range res.Deliverables {
 			for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, d.ArchiveName), "")) {
-				seen[d.Key.File+" "+r.fields["idSINPOccTax"]]++
+				seen[d.Key.File+" "+r.fields["identifiantPermanent"]]++
 			}
 		}
 		return seen
@@ -415,15 +416,21 @@ func TestDescriptorListsExactlyTheCodesPresent(t *testing.T) {
 	for _, d := range res.Deliverables {
 		files := readArchive(t, filepath.Join(dir, d.ArchiveName), "")
 		present := map[string]map[string]bool{}
+		l, err := newLayout()
+		if err != nil {
+			t.Fatal(err)
+		}
 		for _, r := range rowsOf(t, files) {
-			for _, c := range source.Exported() {
+			for _, c := range l.columns() {
 				if c.Nomenclature == "" || r.fields[c.CSV] == "" {
 					continue
 				}
 				if present[c.CSV] == nil {
 					present[c.CSV] = map[string]bool{}
 				}
-				present[c.CSV][r.fields[c.CSV]] = true
+				for _, code := range strings.Split(r.fields[c.CSV], "|") { // typeEN lists one code per area
+					present[c.CSV][code] = true
+				}
 			}
 		}
 		rd := csv.NewReader(bytes.NewReader(files[DescriptorName]))
@@ -504,7 +511,7 @@ func TestArchivesPass7ZipAndOpenInGDAL(t *testing.T) {
 			t.Fatalf("ogrinfo %s: %v\n%s", c, err, out)
 		}
 		s := string(out)
-		for _, want := range []string{"Lambert-93", "Geometry Column", "cdNom: Integer", "dateDebut: Date", "sensiNiveau: Integer"} {
+		for _, want := range []string{"Lambert-93", "Geometry Column", "cdNom: Integer", "jourDateDebut: Date", "heureDateDebut: Time", "sensiNiveau: Integer"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("ogrinfo %s does not show %q:\n%s", filepath.Base(c), want, s)
 			}
@@ -585,8 +592,8 @@ func TestShellQuerySelectsTheExtractorsRows(t *testing.T) {
 	for _, d := range res.Deliverables {
 		ids := map[string]bool{}
 		for _, r := range rowsOf(t, readArchive(t, filepath.Join(dir, d.ArchiveName), "")) {
-			ids[r.fields["idSINPOccTax"]] = true
-			all[r.fields["idSINPOccTax"]] = true
+			ids[r.fields["identifiantPermanent"]] = true
+			all[r.fields["identifiantPermanent"]] = true
 		}
 		if d.Key.File == F2 {
 			f2++

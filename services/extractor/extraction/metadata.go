@@ -2,16 +2,20 @@ package extraction
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"slices"
-	"sort"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"sinp.occitanie.fr/observations/source"
 )
 
 // Sheet is one metadata file of an archive.
@@ -43,38 +47,97 @@ func loadNomenclatures(ctx context.Context, db *pgxpool.Pool, types []string) (n
 	return n, nil
 }
 
-// descriptor describes every column (name, type, nomenclature, meaning) and,
-// under each coded column, the codes met in this archive with their labels.
+// descriptor describes every column (name, type, nomenclature, meaning,
+// origin) and, under each coded column, the codes met in this archive with
+// their labels, numerically ordered where codes are numbers; then the
+// fields of the standard the extract leaves out, each with its reason.
 func descriptor(l *layout, a *archive, n nomenclatures) []byte {
 	var b bytes.Buffer
 	w := csv.NewWriter(&b)
 	w.Comma = ';'
-	_ = w.Write([]string{"colonne", "type", "nomenclature", "code", "libelle", "signification"})
+	_ = w.Write([]string{"colonne", "type", "nomenclature", "code", "libelle", "signification", "origine"})
 	coded := map[int]int{}
 	for ci, idx := range l.coded {
 		coded[idx] = ci
 	}
-	for i, c := range l.exported {
-		_ = w.Write([]string{c.CSV, string(c.Type), c.Nomenclature, "", "", c.Meaning})
-		ci, ok := coded[routingFields+i]
-		if !ok {
+	for _, c := range l.columns() {
+		_ = w.Write([]string{c.CSV, string(c.Type), c.Nomenclature, "", "", c.Meaning, origin(c)})
+		if c.Nomenclature == "" {
 			continue
 		}
-		codes := make([]string, 0, len(a.codes[ci]))
-		for code := range a.codes[ci] {
-			codes = append(codes, code)
+		var met map[string]struct{}
+		if c.field >= 0 {
+			met = a.codes[coded[c.field]]
+		} else {
+			met = derivedCodes(a, c.group, c.index)
 		}
-		sort.Strings(codes)
-		for _, code := range codes {
+		for _, code := range sortCodes(met) {
 			label, ok := n[c.Nomenclature][code]
 			if !ok {
 				label = "(code absent de la nomenclature " + c.Nomenclature + ")"
 			}
-			_ = w.Write([]string{c.CSV, "", c.Nomenclature, code, label, ""})
+			_ = w.Write([]string{c.CSV, "", c.Nomenclature, code, label, "", ""})
 		}
+	}
+	for _, o := range source.Omitted {
+		_ = w.Write([]string{o.CSV, "", "", "", "", "Champ du standard non fourni : " + o.Reason, "absent"})
 	}
 	w.Flush()
 	return b.Bytes()
+}
+
+// origin says where a column comes from, for the descriptor.
+func origin(c csvColumn) string {
+	switch c.Group {
+	case source.Standard:
+		return "standard Occurrence de Taxon v1.2.1"
+	case source.Geometry:
+		return "standard Occurrence de Taxon v1.2.1 (géométrie en WKT, EPSG:2154)"
+	case source.Status:
+		return "ajout : statut du taxon"
+	}
+	return "ajout de la plateforme"
+}
+
+// derivedCodes are the codes a derived column holds in the archive's rows
+// (each code of an aligned list).
+func derivedCodes(a *archive, group, index int) map[string]struct{} {
+	met := map[string]struct{}{}
+	for d := range a.derived {
+		if d == nil {
+			continue
+		}
+		for _, code := range strings.Split(d.values[group][index], "|") {
+			if code != "" {
+				met[code] = struct{}{}
+			}
+		}
+	}
+	return met
+}
+
+// sortCodes orders codes numerically when they are all numbers, else as
+// text (0, 1, 2, 10 rather than 0, 1, 10, 2).
+func sortCodes(set map[string]struct{}) []string {
+	codes := slices.Collect(maps.Keys(set))
+	numeric := true
+	for _, c := range codes {
+		if _, err := strconv.Atoi(c); err != nil {
+			numeric = false
+			break
+		}
+	}
+	slices.SortFunc(codes, func(x, y string) int {
+		if numeric {
+			i, _ := strconv.Atoi(x)
+			j, _ := strconv.Atoi(y)
+			if i != j {
+				return cmp.Compare(i, j)
+			}
+		}
+		return strings.Compare(x, y)
+	})
+	return codes
 }
 
 // datasetSheets returns the metadata sheet of every dataset met and of the
@@ -193,13 +256,31 @@ func readme(d readmeData) []byte {
 	fmt.Fprintf(&b, "  %s/ : %d fiches de métadonnées des jeux de données et cadres d'acquisition.\n", MetadataDir, d.Sheets)
 	fmt.Fprintf(&b, "\nSensibilité\n")
 	if a.key.File == F1 {
-		fmt.Fprintf(&b, "  Les données sensibles (sensiNiveau 1 à 3, ou données privées dont le producteur a restreint la\n")
-		fmt.Fprintf(&b, "  diffusion) sont dégradées : géométrie remplacée par celle de la commune, de la maille 10 km ou du\n")
-		fmt.Fprintf(&b, "  département qui les contient, attributs précis vidés, natureObjetGeo = In, dEEFloutage = OUI.\n")
+		fmt.Fprintf(&b, "  Les données sensibles (sensiNiveau 1 à 3) et les données privées (dSPublique = Pr) que leur\n")
+		fmt.Fprintf(&b, "  producteur n'a pas ouvertes à la diffusion précise (diffusionNiveauPrecision autre que 5) sont\n")
+		fmt.Fprintf(&b, "  dégradées : géométrie remplacée par celle de la commune, de la maille 10 km ou du département\n")
+		fmt.Fprintf(&b, "  qui les contient, attributs précis vidés (lieu, altitudes, profondeurs, commentaires, contexte,\n")
+		fmt.Fprintf(&b, "  regroupement, preuves), natureObjetGeo = In, typeInfoGeo* = 2, floutageExtraction = OUI.\n")
+		fmt.Fprintf(&b, "  Le niveau « standard » (0) d'une donnée privée, ou son absence, vaut diffusion à la commune :\n")
+		fmt.Fprintf(&b, "  la nomenclature NIV_PRECIS le définit comme une diffusion à la maille, à la ZNIEFF ou à la\n")
+		fmt.Fprintf(&b, "  commune, seul le niveau 5 étant une diffusion telle quelle.\n")
 		fmt.Fprintf(&b, "  Les données de niveau 4 (non diffusables) n'y figurent pas.\n")
 	} else {
 		fmt.Fprintf(&b, "  Ce fichier contient des données sensibles non dégradées, communiquées après avis du pôle.\n")
 		fmt.Fprintf(&b, "  Elles ne doivent être ni rediffusées ni publiées à une précision supérieure à celle du fichier F1.\n")
+	}
+	fmt.Fprintf(&b, "\nFormat d'échange (standard Occurrence de Taxon v1.2.1)\n")
+	fmt.Fprintf(&b, "  Les colonnes portent le nom que leur donne le standard ; les ajouts (statuts des taxons,\n")
+	fmt.Fprintf(&b, "  nomValide, statutValidation, floutageExtraction...) et les champs non fournis, avec leur\n")
+	fmt.Fprintf(&b, "  raison, sont listés dans %s (colonne « origine »).\n", DescriptorName)
+	fmt.Fprintf(&b, "  dEEFloutage est la valeur du producteur (floutage avant l'envoi à la plateforme) ;\n")
+	fmt.Fprintf(&b, "  floutageExtraction dit si cette extraction a dégradé la géométrie.\n")
+	fmt.Fprintf(&b, "  Chaque rattachement (commune, maille, département, espace naturel) a ses champs compagnons :\n")
+	fmt.Fprintf(&b, "  typeInfoGeo* vaut 1 quand l'objet est celui de l'observation (donnée rattachée à cet objet),\n")
+	fmt.Fprintf(&b, "  2 quand il est déduit de la géométrie ou du floutage. Les valeurs multiples (codes, noms, types)\n")
+	fmt.Fprintf(&b, "  sont séparées par « | », dans le même ordre. Une valeur absente est un champ vide.\n")
+	if s.Excel {
+		fmt.Fprintf(&b, "  Les CSV commencent par une marque d'ordre d'octets UTF-8 (BOM), pour Excel.\n")
 	}
 	fmt.Fprintf(&b, "\nConditions d'utilisation\n")
 	fmt.Fprintf(&b, "  Usage limité à l'objet déclaré de la demande, dans le respect de la charte du SINP Occitanie et des\n")

@@ -73,6 +73,7 @@ type archive struct {
 	parts    map[Key]*partition
 	order    []*partition
 	codes    []map[string]struct{} // per coded column of the layout
+	derived  map[*derivedRow]struct{}
 	datasets map[string]struct{}
 	rows     int64
 }
@@ -106,6 +107,7 @@ func (o *outputs) archiveFor(d DeliverableKey) (*archive, error) {
 		name:     d.ArchiveName(o.spec.Reference),
 		parts:    map[Key]*partition{},
 		codes:    make([]map[string]struct{}, len(o.l.coded)),
+		derived:  map[*derivedRow]struct{}{},
 		datasets: map[string]struct{}{},
 	}
 	for i := range a.codes {
@@ -166,6 +168,9 @@ func (o *outputs) partitionFor(k Key) (*partition, error) {
 	}
 	p := &partition{key: k, archive: a, entry: entry, w: bufio.NewWriterSize(entry, 64<<10)}
 	h := o.l.header()
+	if o.spec.Excel {
+		h = append(append([]byte{}, utf8BOM...), h...)
+	}
 	if _, err := p.w.Write(h); err != nil {
 		return nil, err
 	}
@@ -185,34 +190,19 @@ func (o *outputs) partitionFor(k Key) (*partition, error) {
 	return p, nil
 }
 
+// utf8BOM opens the CSV files of an extract for Excel (Spec.Excel).
+var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
+
 // write appends one row to a partition and notes the codes and dataset it
-// carries. fields are the row's fields, routing ones in front. The row is
-// body as it is when edits is empty, else fields[routingFields:] joined with
-// the edits applied (edits sorted by field, values CSV-encoded).
-func (o *outputs) write(k Key, body []byte, fields [][]byte, edits []edit) error {
+// carries. row is the CSV row without its newline; fields are the record's
+// fields, routing ones in front, and edits (sorted by field, values
+// CSV-encoded) the ones row changed; d its derived columns.
+func (o *outputs) write(k Key, row []byte, fields [][]byte, edits []edit, d *derivedRow) error {
 	p, err := o.partitionFor(k)
 	if err != nil {
 		return err
 	}
-	n := 0
-	if len(edits) == 0 {
-		n, _ = p.w.Write(body)
-	} else {
-		e := 0
-		for i := routingFields; i < len(fields); i++ {
-			if i > routingFields {
-				_ = p.w.WriteByte(';')
-				n++
-			}
-			v := fields[i]
-			if e < len(edits) && edits[e].field == i {
-				v = edits[e].value
-				e++
-			}
-			m, _ := p.w.Write(v)
-			n += m
-		}
-	}
+	n, _ := p.w.Write(row)
 	if err := p.w.WriteByte('\n'); err != nil {
 		return err
 	}
@@ -220,6 +210,9 @@ func (o *outputs) write(k Key, body []byte, fields [][]byte, edits []edit) error
 	p.bytes += int64(n) + 1
 	a := p.archive
 	a.rows++
+	if _, ok := a.derived[d]; !ok {
+		a.derived[d] = struct{}{}
+	}
 	e := 0
 	for ci, idx := range o.l.coded {
 		v := fields[idx]

@@ -1,6 +1,7 @@
 package extraction
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"slices"
@@ -16,6 +17,17 @@ type router struct {
 	l     *layout
 	areas *areas
 	out   sink
+	// book serves the attachments' companion fields; nil for an estimate,
+	// which writes no row.
+	book *areaBook
+	// derived caches the companions of the attachments met, by the kind
+	// attached to and the raw code fields (rows share a few thousand).
+	derived map[string]*derivedRow
+	blurred map[AreaRef]*derivedRow
+	row     []byte
+	// cells are the cells sensitive rows are blurred to, whose
+	// départements are read at once before the rows are written.
+	cells map[string]struct{}
 	// sensitive holds the sensitive rows until the selection is read; nil
 	// places them as they come (an estimate: order changes no count).
 	sensitive *deferred
@@ -26,7 +38,7 @@ type router struct {
 	fields [][]byte
 	full   [][]byte
 	edits  []edit
-	lists  [3][]string
+	lists  [4][]string
 	poles  map[string]string // interned pôle codes
 	first  bool              // the first record has been checked whole
 
@@ -37,12 +49,13 @@ type router struct {
 // the tally of an estimate.
 type sink interface {
 	// write appends one row to partition k; see outputs.write.
-	write(k Key, body []byte, fields [][]byte, edits []edit) error
+	write(k Key, row []byte, fields [][]byte, edits []edit, d *derivedRow) error
 }
 
-func newRouter(ctx context.Context, spec Spec, l *layout, a *areas, out sink, sensitive *deferred) *router {
-	return &router{ctx: ctx, spec: spec, l: l, areas: a, out: out, sensitive: sensitive,
-		poles: map[string]string{}, sensitivePoles: map[string]struct{}{}}
+func newRouter(ctx context.Context, spec Spec, l *layout, a *areas, book *areaBook, out sink, sensitive *deferred) *router {
+	return &router{ctx: ctx, spec: spec, l: l, areas: a, book: book, out: out, sensitive: sensitive,
+		poles: map[string]string{}, sensitivePoles: map[string]struct{}{},
+		derived: map[string]*derivedRow{}, blurred: map[AreaRef]*derivedRow{}, cells: map[string]struct{}{}}
 }
 
 // Counts are what a run did with the rows it read.
@@ -65,10 +78,7 @@ type edit struct {
 	value []byte
 }
 
-var (
-	inventoriel = []byte("In")
-	oui         = []byte("OUI")
-)
+var inventoriel = []byte("In")
 
 func levelOf(sensi, dsPub, niv []byte) Level {
 	return EffectiveLevel(string(unquote(sensi)), string(unquote(dsPub)), string(unquote(niv)))
@@ -108,6 +118,9 @@ func (r *router) route(rec []byte) error {
 	if r.sensitive == nil {
 		return r.placeSensitive(rec)
 	}
+	if blurs && ref.Kind == KindMaille10 {
+		r.cells[ref.Code] = struct{}{}
+	}
 	return r.sensitive.add(rec, blurGroup{pole: pole, obj: ref})
 }
 
@@ -129,6 +142,11 @@ func (r *router) parse(rec []byte) (pole, viewType string, place Placement) {
 func (r *router) writeDeferred() error {
 	if r.sensitive == nil {
 		return nil
+	}
+	if r.book != nil {
+		if err := r.book.loadCells(r.ctx, r.cells); err != nil {
+			return err
+		}
 	}
 	return r.sensitive.each(func(rec []byte) error {
 		if err := r.ctx.Err(); err != nil {
@@ -170,6 +188,11 @@ func (r *router) placeSensitive(rec []byte) error {
 // (in both files).
 func (r *router) writeAsIs(k Key, rec []byte, viewType string) error {
 	f := r.fields
+	if r.book == nil { // an estimate counts rows
+		return r.out.write(k, nil, f, nil, nil)
+	}
+	d := r.derivedOf(f)
+	var e []edit
 	if viewType == ObjGeograph && r.spec.Attached == AttachedMostPrecise {
 		if ref, ok := MostPrecise(r.containment(f)); ok {
 			w, found, err := r.areas.WKT(r.ctx, ref)
@@ -177,17 +200,137 @@ func (r *router) writeAsIs(k Key, rec []byte, viewType string) error {
 				return err
 			}
 			if found {
-				r.full = splitFields(rec, r.full)
-				return r.out.write(k, nil, r.full, []edit{{r.l.geom, w}})
+				e = append(r.edits[:0], edit{r.l.geom, w})
 			}
 		}
 	}
-	return r.out.write(k, rec[len(f[0])+len(f[1])+2:], f, nil)
+	if e == nil && !bytes.Contains(rec, emptyQuoted) {
+		r.row = r.assembleAsIs(r.row[:0], rec, d)
+		return r.out.write(k, r.row, f, nil, d)
+	}
+	r.full = splitFields(rec, r.full)
+	e = emptyEdits(r.full, e)
+	r.edits = e
+	r.row = r.assemble(r.row[:0], r.full, e, d)
+	return r.out.write(k, r.row, r.full, e, d)
+}
+
+// emptyQuoted is an empty string as PostgreSQL's CSV writes it, to tell it
+// from a NULL. The extract writes every empty value the same way: bare.
+var emptyQuoted = []byte(`""`)
+
+// emptyEdits adds to e (sorted by field) an edit emptying each field that
+// is a quoted empty string, and returns e sorted.
+func emptyEdits(fields [][]byte, e []edit) []edit {
+	for i := routingFields; i < len(fields); i++ {
+		if bytes.Equal(fields[i], emptyQuoted) && !slices.ContainsFunc(e, func(x edit) bool { return x.field == i }) {
+			e = append(e, edit{i, nil})
+		}
+	}
+	slices.SortFunc(e, func(a, b edit) int { return a.field - b.field })
+	return e
+}
+
+// assembleAsIs appends the row rec unchanged but for its routing fields,
+// dropped, and the derived columns, inserted after their fields (all of
+// them among the routing fields r.fields splits).
+func (r *router) assembleAsIs(dst, rec []byte, d *derivedRow) []byte {
+	f := r.fields
+	pos := 0
+	for i := 0; i < routingFields; i++ {
+		pos += len(f[i]) + 1
+	}
+	off := pos
+	next := routingFields
+	for g := range derivedGroups {
+		for ; next <= r.l.after[g]; next++ {
+			off += len(f[next]) + 1
+		}
+		dst = append(dst, rec[pos:off-1]...)
+		dst = append(dst, ';')
+		dst = append(dst, d.groups[g]...)
+		pos = off - 1
+	}
+	return append(dst, rec[pos:]...)
+}
+
+// assemble appends the row made of fields (routing ones dropped) with the
+// edits applied (sorted by field, values CSV-encoded) and the derived
+// columns inserted after their fields.
+func (r *router) assemble(dst []byte, fields [][]byte, edits []edit, d *derivedRow) []byte {
+	e, g := 0, 0
+	for i := routingFields; i < len(fields); i++ {
+		if i > routingFields {
+			dst = append(dst, ';')
+		}
+		v := fields[i]
+		if e < len(edits) && edits[e].field == i {
+			v = edits[e].value
+			e++
+		}
+		dst = append(dst, v...)
+		if g < derivedGroups && r.l.after[g] == i {
+			dst = append(dst, ';')
+			dst = append(dst, d.groups[g]...)
+			g++
+		}
+	}
+	return dst
+}
+
+// derivedRow is the derived columns of one attachment: CSV-encoded by
+// group, and as values for the descriptor's list of codes met.
+type derivedRow struct {
+	groups Companions
+	values [derivedGroups][]string
+}
+
+// derivedCacheRows bounds the cache of derived columns: emptied when full.
+const derivedCacheRows = 1 << 16
+
+// derivedOf returns the derived columns of an unblurred row, from its
+// routing fields.
+func (r *router) derivedOf(f [][]byte) *derivedRow {
+	// The four code fields are adjacent: their raw bytes, with the kind
+	// attached to, are the key.
+	first, last := f[r.l.communes], f[r.l.espaces]
+	start := cap(first) - cap(last) // offset of last from first's start
+	codes := first[:start+len(last)]
+	att := unquote(f[fieldAttach])
+	r.row = append(append(append(r.row[:0], att...), 0), codes...)
+	if d, ok := r.derived[string(r.row)]; ok {
+		return d
+	}
+	c := r.containment(f)
+	v := CompanionValues(Attachment{Attached: string(att), Communes: c.Communes, Mailles10: c.Mailles10,
+		Departements: c.Departements, Espaces: r.lists[3]}, r.book.lookup)
+	d := &derivedRow{groups: encodeCompanions(v), values: v}
+	if len(r.derived) >= derivedCacheRows {
+		clear(r.derived)
+	}
+	r.derived[string(r.row)] = d
+	return d
+}
+
+// derivedBlurred returns the derived columns of a row blurred to ref,
+// showing codes.
+func (r *router) derivedBlurred(ref AreaRef, codes Containment) *derivedRow {
+	if d, ok := r.blurred[ref]; ok {
+		return d
+	}
+	v := CompanionValues(Attachment{Communes: codes.Communes, Mailles10: codes.Mailles10,
+		Departements: codes.Departements, Blurred: true}, r.book.lookup)
+	d := &derivedRow{groups: encodeCompanions(v), values: v}
+	if len(r.blurred) >= derivedCacheRows {
+		clear(r.blurred)
+	}
+	r.blurred[ref] = d
+	return d
 }
 
 // writeBlurred writes a sensitive row to F1 with the geometry of its
 // blurring object, the precise fields emptied and codes no finer than the
-// object.
+// object; the producer's dEEFloutage stays, floutageExtraction says OUI.
 func (r *router) writeBlurred(rec []byte, pole, viewType string, attached bool, place Placement) (bool, error) {
 	c := r.containment(r.fields)
 	ref, ok := BlurObject(place.Blur, c)
@@ -207,12 +350,15 @@ func (r *router) writeBlurred(rec []byte, pole, viewType string, attached bool, 
 		}
 		geom = w
 	}
-	codes := ref.Codes(c)
+	k := r.key(F1, pole, geometryOf(viewType, true))
+	if r.book == nil { // an estimate counts rows
+		return true, r.countBlurred(k)
+	}
+	codes := ref.Codes(c, r.book.cellDepartements(ref))
 	e := append(r.edits[:0],
 		edit{r.l.geom, geom},
 		edit{r.l.precision, nil},
 		edit{r.l.nature, inventoriel},
-		edit{r.l.floutage, oui},
 		edit{r.l.communes, joinCodes(codes.Communes)},
 		edit{r.l.mailles, joinCodes(codes.Mailles10)},
 		edit{r.l.depts, joinCodes(codes.Departements)},
@@ -221,15 +367,27 @@ func (r *router) writeBlurred(rec []byte, pole, viewType string, attached bool, 
 	for _, i := range r.l.precise {
 		e = append(e, edit{i, nil})
 	}
-	slices.SortFunc(e, func(a, b edit) int { return a.field - b.field })
-	r.edits = e
 	r.full = splitFields(rec, r.full)
-	if err := r.out.write(r.key(F1, pole, geometryOf(viewType, true)), nil, r.full, e); err != nil {
+	e = emptyEdits(r.full, e)
+	r.edits = e
+	d := r.derivedBlurred(ref, codes)
+	r.row = r.assemble(r.row[:0], r.full, e, d)
+	if err := r.out.write(k, r.row, r.full, e, d); err != nil {
 		return false, err
 	}
 	r.counts.F1++
 	r.counts.F1Blurred++
 	return true, nil
+}
+
+// countBlurred counts a blurred row of an estimate.
+func (r *router) countBlurred(k Key) error {
+	if err := r.out.write(k, nil, r.fields, nil, nil); err != nil {
+		return err
+	}
+	r.counts.F1++
+	r.counts.F1Blurred++
+	return nil
 }
 
 func joinCodes(codes []string) []byte {
@@ -255,5 +413,6 @@ func (r *router) containment(f [][]byte) Containment {
 	r.lists[0] = splitList(f[r.l.communes], r.lists[0])
 	r.lists[1] = splitList(f[r.l.mailles], r.lists[1])
 	r.lists[2] = splitList(f[r.l.depts], r.lists[2])
+	r.lists[3] = splitList(f[r.l.espaces], r.lists[3])
 	return Containment{Communes: r.lists[0], Mailles10: r.lists[1], Departements: r.lists[2]}
 }

@@ -111,7 +111,11 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	}
 	sensitive := newDeferred(dir)
 	defer sensitive.close()
-	r := newRouter(ctx, spec, l, newAreas(opt.DB), out, sensitive)
+	book, err := loadAreaBook(ctx, opt.DB)
+	if err != nil {
+		return nil, err
+	}
+	r := newRouter(ctx, spec, l, newAreas(opt.DB), book, out, sensitive)
 	if err := rd.read(ctx, opt, r); err != nil {
 		return nil, err
 	}
@@ -228,7 +232,7 @@ func startProgress(opt Options, placed *atomic.Int64, est int64) func() {
 // archives in parallel.
 func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs, perimeter string) (*Result, error) {
 	types := map[string]bool{}
-	for _, c := range l.exported {
+	for _, c := range l.columns() {
 		if c.Nomenclature != "" {
 			types[c.Nomenclature] = true
 		}
@@ -249,7 +253,11 @@ func finish(ctx context.Context, opt Options, spec Spec, l *layout, out *outputs
 		}
 		// Partitions are closed before the readme is written: it counts them.
 		text := readme(readmeData{Spec: spec, Perimeter: perimeter, Archive: a, Sheets: len(sheets)})
-		if err := a.finish(text, descriptor(l, a, noms), sheets, spec.Stamp); err != nil {
+		desc := descriptor(l, a, noms)
+		if spec.Excel {
+			desc = append(append([]byte{}, utf8BOM...), desc...)
+		}
+		if err := a.finish(text, desc, sheets, spec.Stamp); err != nil {
 			return nil, fmt.Errorf("extraction: %s: %w", a.name, err)
 		}
 		d := DeliverableResult{

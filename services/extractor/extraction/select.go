@@ -250,7 +250,7 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 
 // sensitiveSQL is true for the rows EffectiveLevel puts above Precise:
 // those of an adherent's F2, for the benchmark's shell procedure.
-const sensitiveSQL = `(s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IN ('1', '2', '3', '4')))`
+const sensitiveSQL = `(s.sensi_niveau > 0 OR (s.ds_publique = 'Pr' AND s.diffusion_niveau_precision IS DISTINCT FROM '5'))`
 
 // filterSQL inlines the taxonomic and period filters (COPY takes no
 // parameters; every value was validated by Spec.Validate).
@@ -315,7 +315,7 @@ func ShellQuery(areas []AreaRef, f2Pole string) string {
 	for _, a := range areas {
 		refs = append(refs, fmt.Sprintf("(%s,%s)", quoteLiteral(a.Kind), quoteLiteral(a.Code)))
 	}
-	list := strings.TrimPrefix(l.selectList("s"), "s.pole, s.type_geometrie, ")
+	list := strings.TrimPrefix(l.selectList("s"), "s.pole, s.type_geometrie, s.rattachement, ")
 	perimeter := `(SELECT ST_Union(geom) FROM oc_dat.v_extract_area WHERE (kind, code) IN (` + strings.Join(refs, ",") + `))`
 	var attached []string
 	for _, k := range attachedKinds {

@@ -36,7 +36,11 @@ type Spec struct {
 	Buffer          bool
 	Attached        AttachedPolicy
 	SplitByGeometry bool
-	F2Entitled      bool
+	// Excel starts each CSV file (partitions and descriptor) with a UTF-8
+	// byte order mark, which Excel needs to read accents right; GDAL, QGIS
+	// and most tools do without, and the default has none.
+	Excel      bool
+	F2Entitled bool
 	// Requester and purpose, for the readme.
 	Requester string
 	Purpose   string
