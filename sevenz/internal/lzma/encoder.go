@@ -399,6 +399,9 @@ func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte
 			if repG > 0 && (repG >= mainG || repLen >= e.p.Nice) {
 				e.rep(buf, pos, repIdx, repLen)
 				pos += repLen
+				if repLen == maxMatchLen {
+					pos = e.repRun(buf, pos, limit)
+				}
 				misses = 0
 				continue
 			}
@@ -424,6 +427,9 @@ func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte
 				}
 				e.match(buf, pos, mainDist, mainLen)
 				pos += mainLen
+				if mainLen == maxMatchLen {
+					pos = e.repRun(buf, pos, limit)
+				}
 				misses = 0
 				continue
 			}
@@ -543,6 +549,12 @@ func (e *Encoder) shortRep(pos int) {
 }
 
 func (e *Encoder) rep(buf []byte, pos, idx, length int) {
+	e.repSymbol(pos, idx, length)
+	e.skip(buf, pos+length)
+}
+
+// repSymbol codes a repeat match without inserting its positions.
+func (e *Encoder) repSymbol(pos, idx, length int) {
 	m := &e.m
 	st := m.state
 	ps := uint32(pos+e.posOff) & (posStates - 1)
@@ -573,7 +585,28 @@ func (e *Encoder) rep(buf []byte, pos, idx, length int) {
 	} else {
 		m.state = 11
 	}
-	e.skip(buf, pos+length)
+}
+
+// repRun continues a match of maxMatchLen bytes that ended at pos with
+// rep0 matches of maxMatchLen bytes for as long as the data repeats at that
+// distance, within limit and the chunk's room, and returns where it stopped.
+// A blurred row's polygon (up to 42 KB) repeating the previous row's is one
+// match then a run of such pieces: the run needs neither the repeat
+// distance checks nor a search, and only its last positions go into the
+// hash buckets.
+func (e *Encoder) repRun(buf []byte, pos, limit int) int {
+	d := int(e.m.reps[0]) + 1
+	from := pos
+	for pos+maxMatchLen <= limit && e.rc.pending() <= maxChunkPacked-symbolMargin &&
+		matchLen(buf, pos-d, pos, maxMatchLen) == maxMatchLen {
+		e.repSymbol(pos, 0, maxMatchLen)
+		pos += maxMatchLen
+	}
+	if pos > from {
+		e.ins = max(e.ins, pos-skipKeep)
+		e.insert(buf, pos)
+	}
+	return pos
 }
 
 func (e *Encoder) match(buf []byte, pos, dist, length int) {

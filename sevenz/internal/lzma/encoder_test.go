@@ -76,6 +76,63 @@ func TestBlocksDecodeWithAnotherDecoder(t *testing.T) {
 	}
 }
 
+// Long repeats go through repRun: runs of rep0 matches of maxMatchLen bytes
+// that end on a mismatch, on a chunk's unpacked limit, at the end of the
+// block, or start in the history; repeats at the distance of an older rep;
+// F1's grouped polygons. Every case must decode, and a long
+// repeat must cost almost nothing.
+func TestLongRepeatsDecode(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	random := func(n int) []byte {
+		b := make([]byte, n)
+		for i := range b {
+			b[i] = byte(rng.Uint32())
+		}
+		return b
+	}
+	var rows []byte // one polygon on rows whose other fields vary in length
+	poly := append([]byte("POLYGON(("), random(30_000)...)
+	for i := range 60 {
+		rows = append(rows, random(200+rng.IntN(600))...)
+		rows = append(rows, poly[:len(poly)-rng.IntN(2)*i]...)
+	}
+	var reps []byte // two blocks alternating: their distances come back as rep1..rep3
+	a, b := random(5_000), random(7_000)
+	for i := range 40 {
+		reps = append(reps, a...)
+		reps = append(reps, b[:3_000+i*100]...)
+		reps = append(reps, random(rng.IntN(20))...)
+	}
+	unit := random(2_200_000) // repeats across the 2 MiB unpacked chunk limit
+	cases := map[string][]byte{
+		"grouped f1":   sampleF1(4 << 20),
+		"rows":         rows,
+		"rep distance": reps,
+		"chunk limits": append(append(append([]byte(nil), unit[:100_000]...), unit[:100_000]...), bytes.Repeat(unit[:maxMatchLen*3+5], 3_000)...),
+		// A stored chunk, then a repeat longer than a chunk.
+		"random then repeats": append(append(random(100_000), unit...), unit...),
+		"ends in a run":       bytes.Repeat(random(1_000), 300),
+	}
+	for name, data := range cases {
+		for _, level := range []int{2, 5} {
+			p := Level(level)
+			stream := AppendEnd(NewEncoder(p).AppendBlock(nil, data))
+			if got := decode(t, stream, p.Window(len(data))); !bytes.Equal(got, data) {
+				t.Fatalf("%s level %d: round trip differs (got %d bytes, want %d)", name, level, len(got), len(data))
+			}
+			// Blocks of odd size whose history holds the repeats' start.
+			stream = encodeWindowed(p, data, 333_333, 1_000_003)
+			if got := decode(t, stream, 1_333_336); !bytes.Equal(got, data) {
+				t.Fatalf("%s level %d, windowed: round trip differs (got %d bytes, want %d)", name, level, len(got), len(data))
+			}
+		}
+	}
+	long := append(random(10_000), bytes.Repeat(random(50_000), 100)...)
+	if n := len(NewEncoder(Level(2)).AppendBlock(nil, long)); n > 80_000 {
+		t.Errorf("%d bytes for 50 KB repeated 100 times after 10 KB: the repeats are not matched", n)
+	}
+}
+
 // encodeWindowed cuts data into blocks of bs bytes, each encoded apart with
 // up to window bytes of the data before it as history, as the parallel
 // writer does, and concatenates them into one stream.
