@@ -65,10 +65,20 @@ func (e *rangeEncoder) bit(p *prob, b uint32) {
 	mask := -b
 	e.low += uint64(bound & mask)
 	e.rng = bound + (e.rng-bound-bound)&mask
-	*p = prob(v + ((probLimit-v)>>moveBits)&^mask - (v>>moveBits)&mask)
+	*p = adapt(v, mask)
 	if e.rng < topValue {
 		e.normalize()
 	}
+}
+
+// adapt returns the probability pv after coding a bit whose mask (0 or all
+// ones) is given: pv + (2048-pv)>>5 after a 0, pv - pv>>5 after a 1, as the
+// format defines it. Both are one arithmetic shift of pv - t: t = 0 for a
+// 1, and t = 2048-31 for a 0, so that the shift rounds down as the format
+// does. Four instructions instead of ten, on every coded bit.
+func adapt(pv, mask uint32) prob {
+	t := int32((probLimit - (1<<moveBits - 1)) &^ mask)
+	return prob(int32(pv) - (int32(pv)-t)>>moveBits)
 }
 
 //go:noinline
@@ -103,7 +113,7 @@ func (e *rangeEncoder) tree(probs []prob, v uint32, n uint) {
 		mask := -b
 		low += uint64(bound & mask)
 		rng = bound + (rng-bound-bound)&mask
-		*p = prob(pv + ((probLimit-pv)>>moveBits)&^mask - (pv>>moveBits)&mask)
+		*p = adapt(pv, mask)
 		if rng < topValue {
 			e.rng, e.low = rng, low
 			e.normalize()
@@ -129,7 +139,7 @@ func (e *rangeEncoder) matchedLiteral(probs []prob, sym, match uint32) {
 		mask := -b
 		low += uint64(bound & mask)
 		rng = bound + (rng-bound-bound)&mask
-		*p = prob(pv + ((probLimit-pv)>>moveBits)&^mask - (pv>>moveBits)&mask)
+		*p = adapt(pv, mask)
 		if rng < topValue {
 			e.rng, e.low = rng, low
 			e.normalize()
