@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -102,14 +103,11 @@ func CompanionValues(a Attachment, lookup func(AreaRef) (AreaInfo, bool)) [deriv
 
 // joinField lists one value per object, aligned with the codes.
 func joinField(in []AreaInfo, f func(AreaInfo) string) string {
-	var b []byte
+	vals := make([]string, len(in))
 	for i, v := range in {
-		if i > 0 {
-			b = append(b, '|')
-		}
-		b = append(b, f(v)...)
+		vals[i] = f(v)
 	}
-	return string(b)
+	return strings.Join(vals, "|")
 }
 
 // distinct lists each distinct non-empty value once, in order of first
@@ -121,14 +119,7 @@ func distinct(in []AreaInfo, f func(AreaInfo) string) string {
 			seen = append(seen, s)
 		}
 	}
-	var b []byte
-	for i, s := range seen {
-		if i > 0 {
-			b = append(b, '|')
-		}
-		b = append(b, s...)
-	}
-	return string(b)
+	return strings.Join(seen, "|")
 }
 
 // encodeCompanions CSV-encodes companion values, one ';'-joined group each.

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 )
 
@@ -390,16 +391,7 @@ func (r *router) countBlurred(k Key) error {
 	return nil
 }
 
-func joinCodes(codes []string) []byte {
-	var b []byte
-	for i, c := range codes {
-		if i > 0 {
-			b = append(b, '|')
-		}
-		b = append(b, c...)
-	}
-	return quote(b)
-}
+func joinCodes(codes []string) []byte { return quote([]byte(strings.Join(codes, "|"))) }
 
 func (r *router) key(file, pole, viewType string) Key {
 	k := Key{File: file, Pole: pole}
