@@ -190,6 +190,21 @@ func TestHistoryIsUsed(t *testing.T) {
 	}
 }
 
+// adapt must move every probability exactly as the format's decoder does.
+func TestAdaptIsTheFormatsUpdate(t *testing.T) {
+	for pv := range uint32(probLimit + 1) {
+		for b := range uint32(2) {
+			want := pv + (probLimit-pv)>>moveBits
+			if b == 1 {
+				want = pv - pv>>moveBits
+			}
+			if got := adapt(pv, -b); got != prob(want) {
+				t.Fatalf("adapt(%d) after a %d = %d, want %d", pv, b, got, want)
+			}
+		}
+	}
+}
+
 func TestDictPropCoversWindow(t *testing.T) {
 	for _, n := range []int{1, 4096, 4097, 1 << 20, 3 << 20, 8 << 20} {
 		w := Level(3).Window(n)
