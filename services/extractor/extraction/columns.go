@@ -82,8 +82,7 @@ func newLayout() (*layout, error) {
 	for _, i := range l.coded {
 		l.routing = max(l.routing, i+1)
 	}
-	groups := map[string]int{"dee_floutage": groupFloutage, "communes": groupCommune, "mailles10": groupMaille,
-		"departements": groupDepartement, "espaces_naturels": groupEN}
+	groups := derivedGroupOf
 	for _, d := range source.DerivedColumns {
 		g, ok := groups[d.After]
 		if !ok {

@@ -102,12 +102,20 @@ func origin(c csvColumn) string {
 // derivedCodes are the codes a derived column holds in the archive's rows
 // (each code of an aligned list).
 func derivedCodes(a *archive, group, index int) map[string]struct{} {
+	// The column's place among the coded derived columns.
+	at, i := -1, derivedIndex(group, index)
+	for _, d := range source.DerivedColumns[:i+1] {
+		if d.Nomenclature != "" {
+			at++
+		}
+	}
 	met := map[string]struct{}{}
-	for d := range a.derived {
-		if d == nil {
+	for coded := range a.derived {
+		vals := strings.Split(coded, "\x00")
+		if at >= len(vals) {
 			continue
 		}
-		for _, code := range strings.Split(d.values[group][index], "|") {
+		for _, code := range strings.Split(vals[at], "|") {
 			if code != "" {
 				met[code] = struct{}{}
 			}

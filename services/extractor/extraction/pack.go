@@ -73,7 +73,7 @@ type archive struct {
 	parts    map[Key]*partition
 	order    []*partition
 	codes    []map[string]struct{} // per coded column of the layout
-	derived  map[*derivedRow]struct{}
+	derived  map[string]struct{}   // derivedRow.coded of the rows written
 	datasets map[string]struct{}
 	rows     int64
 }
@@ -107,7 +107,7 @@ func (o *outputs) archiveFor(d DeliverableKey) (*archive, error) {
 		name:     d.ArchiveName(o.spec.Reference),
 		parts:    map[Key]*partition{},
 		codes:    make([]map[string]struct{}, len(o.l.coded)),
-		derived:  map[*derivedRow]struct{}{},
+		derived:  map[string]struct{}{},
 		datasets: map[string]struct{}{},
 	}
 	for i := range a.codes {
@@ -210,8 +210,10 @@ func (o *outputs) write(k Key, row []byte, fields [][]byte, edits []edit, d *der
 	p.bytes += int64(n) + 1
 	a := p.archive
 	a.rows++
-	if _, ok := a.derived[d]; !ok {
-		a.derived[d] = struct{}{}
+	if d != nil {
+		if _, ok := a.derived[d.coded]; !ok {
+			a.derived[d.coded] = struct{}{}
+		}
 	}
 	e := 0
 	for ci, idx := range o.l.coded {

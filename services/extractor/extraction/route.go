@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+
+	"sinp.occitanie.fr/observations/source"
 )
 
 // router places each record in its partitions: the F1 partition as it is
@@ -283,8 +285,40 @@ func (r *router) assemble(dst []byte, fields [][]byte, edits []edit, d *derivedR
 // group, and as values for the descriptor's list of codes met.
 type derivedRow struct {
 	groups Companions
-	values [derivedGroups][]string
+	// coded holds the values of the coded derived columns, joined by a
+	// NUL in column order: archives keep the few distinct ones for their
+	// descriptor, not every attachment met.
+	coded string
 }
+
+func newDerivedRow(v [derivedGroups][]string) *derivedRow {
+	var coded []string
+	for g, vals := range v {
+		for j, s := range vals {
+			if source.DerivedColumns[derivedIndex(g, j)].Nomenclature != "" {
+				coded = append(coded, s)
+			}
+		}
+	}
+	return &derivedRow{groups: encodeCompanions(v), coded: strings.Join(coded, "\x00")}
+}
+
+// derivedIndex is the rank in source.DerivedColumns of the j-th column of
+// group g (the catalogue lists them in group order).
+func derivedIndex(g, j int) int {
+	n := j
+	for _, d := range source.DerivedColumns {
+		if derivedGroupOf[d.After] < g {
+			n++
+		}
+	}
+	return n
+}
+
+// derivedGroupOf is the group of the derived columns following each view
+// column.
+var derivedGroupOf = map[string]int{"dee_floutage": groupFloutage, "communes": groupCommune, "mailles10": groupMaille,
+	"departements": groupDepartement, "espaces_naturels": groupEN}
 
 // derivedCacheRows bounds the cache of derived columns: emptied when full.
 const derivedCacheRows = 1 << 16
@@ -305,7 +339,7 @@ func (r *router) derivedOf(f [][]byte) *derivedRow {
 	c := r.containment(f)
 	v := CompanionValues(Attachment{Attached: string(att), Communes: c.Communes, Mailles10: c.Mailles10,
 		Departements: c.Departements, Espaces: r.lists[3]}, r.book.lookup)
-	d := &derivedRow{groups: encodeCompanions(v), values: v}
+	d := newDerivedRow(v)
 	if len(r.derived) >= derivedCacheRows {
 		clear(r.derived)
 	}
@@ -321,7 +355,7 @@ func (r *router) derivedBlurred(ref AreaRef, codes Containment) *derivedRow {
 	}
 	v := CompanionValues(Attachment{Communes: codes.Communes, Mailles10: codes.Mailles10,
 		Departements: codes.Departements, Blurred: true}, r.book.lookup)
-	d := &derivedRow{groups: encodeCompanions(v), values: v}
+	d := newDerivedRow(v)
 	if len(r.blurred) >= derivedCacheRows {
 		clear(r.blurred)
 	}
