@@ -10,10 +10,12 @@ import (
 )
 
 // deferred holds the sensitive rows until the selection has been read,
-// then hands them back grouped by pôle and blurring object: in F1 the same
-// commune or département polygon then repeats on adjacent rows, where the
-// compressor finds it, instead of megabytes apart (in arrival order a
-// region's F1 was 12% larger), and in F2 neighbours follow each other.
+// then hands them back grouped by blurring object and pôle: in each F1
+// partition (one pôle's) the same commune or département polygon then
+// repeats on adjacent rows, where the compressor finds it, instead of
+// megabytes apart (in arrival order a region's F1 was 12% larger), in F2
+// neighbours follow each other, and each object's geometry is needed once,
+// objects in order (areas reads them ahead in batches).
 // Ordering them in PostgreSQL took a second pass over the store and a sort
 // before the first row. The rows wait in a temporary file that is unlinked
 // at once (nothing is left behind, even by a crash) and takes as much disk
@@ -76,7 +78,34 @@ func (d *deferred) add(rec []byte, g blurGroup) error {
 	return nil
 }
 
-// each hands the rows to fn by pôle, then object (kind, code), each
+// order is the groups' ids in the order each hands them back: by object
+// (kind, code), then pôle.
+func (d *deferred) order() []uint32 {
+	order := make([]uint32, len(d.keys))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortFunc(order, func(a, b uint32) int {
+		x, y := d.keys[a], d.keys[b]
+		return cmp.Or(compareRefs(x.obj, y.obj), cmp.Compare(x.pole, y.pole))
+	})
+	return order
+}
+
+// objects are the distinct blurring objects of the rows held, in the
+// order each hands them back (rows no single object blurs have none).
+func (d *deferred) objects() []AreaRef {
+	var objs []AreaRef
+	for _, id := range d.order() {
+		o := d.keys[id].obj
+		if o != (AreaRef{}) && (len(objs) == 0 || objs[len(objs)-1] != o) {
+			objs = append(objs, o)
+		}
+	}
+	return objs
+}
+
+// each hands the rows to fn by object (kind, code), then pôle, each
 // group's rows in the order they came. rec is valid during the call only.
 func (d *deferred) each(fn func(rec []byte) error) error {
 	if d.f == nil {
@@ -85,14 +114,7 @@ func (d *deferred) each(fn func(rec []byte) error) error {
 	if err := d.w.Flush(); err != nil {
 		return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
 	}
-	order := make([]uint32, len(d.keys))
-	for i := range order {
-		order[i] = uint32(i)
-	}
-	slices.SortFunc(order, func(a, b uint32) int {
-		x, y := d.keys[a], d.keys[b]
-		return cmp.Or(cmp.Compare(x.pole, y.pole), cmp.Compare(x.obj.Kind, y.obj.Kind), cmp.Compare(x.obj.Code, y.obj.Code))
-	})
+	order := d.order()
 	rank := make([]uint32, len(d.keys))
 	for r, id := range order {
 		rank[id] = uint32(r)

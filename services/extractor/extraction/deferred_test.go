@@ -10,9 +10,9 @@ import (
 	"sinp.occitanie.fr/observations/storetest"
 )
 
-// Deferred rows come back by pôle, then object kind and code, each group
+// Deferred rows come back by object kind and code, then pôle, each group
 // in arrival order; the spool leaves no file behind.
-func TestDeferredGroupsRowsByPoleAndObject(t *testing.T) {
+func TestDeferredGroupsRowsByObjectAndPole(t *testing.T) {
 	dir := t.TempDir()
 	d := newDeferred(dir)
 	defer d.close()
@@ -41,9 +41,14 @@ func TestDeferredGroupsRowsByPoleAndObject(t *testing.T) {
 	if err := d.each(func(rec []byte) error { got = append(got, string(rec)); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	want := []string{"r5", "r2", "r6", "r3", "r1", "r4", in[6].rec}
+	want := []string{"r3", "r1", "r4", "r5", "r2", "r6", in[6].rec}
 	if !slices.Equal(got, want) {
 		t.Fatalf("order %q, want %q", got, want)
+	}
+	objs := d.objects()
+	wantObjs := []AreaRef{{KindCommune, "31069"}, {KindCommune, "31555"}, {KindCommune, "82121"}, {KindDepartement, "31"}, {KindMaille10, "10kmL93E057N628"}}
+	if !slices.Equal(objs, wantObjs) {
+		t.Fatalf("objects %v, want %v", objs, wantObjs)
 	}
 }
 

@@ -151,6 +151,7 @@ func (r *router) writeDeferred() error {
 			return err
 		}
 	}
+	r.areas.readAhead(r.sensitive.objects())
 	return r.sensitive.each(func(rec []byte) error {
 		if err := r.ctx.Err(); err != nil {
 			return err // a region's take seconds: stop when asked
