@@ -27,9 +27,9 @@ func TestRecordsReassembleSplitWritesAndQuotedNewlines(t *testing.T) {
 }
 
 func TestSplitFieldsKeepsQuotingAndEmptyFields(t *testing.T) {
-	rec := []byte(`p;;"a;b";"say ""hi""";;last`)
+	rec := []byte(`p;;"a;b";"say ""hi""";;"";last;"""x"";y"`)
 	f := splitFields(rec, nil)
-	want := []string{"p", "", `"a;b"`, `"say ""hi"""`, "", "last"}
+	want := []string{"p", "", `"a;b"`, `"say ""hi"""`, "", `""`, "last", `"""x"";y"`}
 	if len(f) != len(want) {
 		t.Fatalf("fields %q", f)
 	}
