@@ -2,6 +2,7 @@ package extraction
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
@@ -76,6 +77,9 @@ type archive struct {
 	derived  map[string]struct{}   // derivedRow.coded of the rows written
 	datasets map[string]struct{}
 	rows     int64
+	// lastCode is the last value noted per coded column: rows repeat
+	// their neighbours' codes, and comparing is cheaper than hashing.
+	lastCode [][]byte
 }
 
 // partition is one CSV file being written.
@@ -107,6 +111,7 @@ func (o *outputs) archiveFor(d DeliverableKey) (*archive, error) {
 		name:     d.ArchiveName(o.spec.Reference),
 		parts:    map[Key]*partition{},
 		codes:    make([]map[string]struct{}, len(o.l.coded)),
+		lastCode: make([][]byte, len(o.l.coded)),
 		derived:  map[string]struct{}{},
 		datasets: map[string]struct{}{},
 	}
@@ -224,9 +229,10 @@ func (o *outputs) write(k Key, row []byte, fields [][]byte, edits []edit, d *der
 		if e < len(edits) && edits[e].field == idx {
 			v = edits[e].value
 		}
-		if v = unquote(v); len(v) == 0 {
+		if v = unquote(v); len(v) == 0 || bytes.Equal(v, a.lastCode[ci]) {
 			continue
 		}
+		a.lastCode[ci] = append(a.lastCode[ci][:0], v...)
 		if _, ok := a.codes[ci][string(v)]; !ok {
 			a.codes[ci][string(v)] = struct{}{}
 		}
