@@ -91,9 +91,11 @@ type Encoder struct {
 	p       Params
 	m       model
 	rc      rangeEncoder
-	rows    []uint32 // hash buckets of recent positions, newest first
+	rows    []uint32    // hash buckets of recent positions, newest first
+	rows4   [][4]uint32 // the buckets instead of rows when ways is 4
 	ways    int
 	hashLog uint
+	shift   uint // 64 - hashLog: the hash's top bits pick the bucket
 	posBits uint // low bits of a bucket slot that hold a position
 	posOff  int  // stream position of buf[0], for the position state
 	window  int
@@ -125,13 +127,19 @@ func NewEncoder(p Params) *Encoder {
 	for ways < p.Depth && ways < 64 {
 		ways *= 2
 	}
-	return &Encoder{
+	e := &Encoder{
 		p:       p,
 		ways:    ways,
 		hashLog: p.HashLog,
-		rows:    make([]uint32, ways<<p.HashLog),
+		shift:   64 - p.HashLog,
 		chunk:   make([]byte, 0, maxChunkPacked+symbolMargin),
 	}
+	if ways == 4 {
+		e.rows4 = make([][4]uint32, 1<<p.HashLog)
+	} else {
+		e.rows = make([]uint32, ways<<p.HashLog)
+	}
+	return e
 }
 
 func le16(b []byte, i int) uint16 { return binary.LittleEndian.Uint16(b[i:]) }
@@ -145,7 +153,7 @@ func hashAt(b []byte, i int) uint64 {
 	return binary.LittleEndian.Uint64(b[i:]) * 0x9E3779B97F4A7C15
 }
 
-func (e *Encoder) bucket(h uint64) int { return int(h >> (64 - e.hashLog)) }
+func (e *Encoder) bucket(h uint64) int { return int(h >> (e.shift & 63)) }
 
 // matchLen is the length of the common prefix of buf[a:] and buf[b:], at most
 // max; b+max must not exceed len(buf) and a < b.
@@ -166,15 +174,21 @@ func matchLen(buf []byte, a, b, max int) int {
 
 // insert adds positions [e.ins, to) to the hash buckets.
 func (e *Encoder) insert(buf []byte, to int) {
-	if lim := len(buf) - 7; to > lim {
-		to = lim
+	to = min(to, len(buf)-7)
+	if e.ways == 4 {
+		// Most positions go in here (the ends of every match): the loop
+		// keeps the table and shifts in registers rather than calling push.
+		rows, shift, pb := e.rows4, e.shift&63, e.posBits&31
+		for i := e.ins; i < to; i++ {
+			h := hashAt(buf, i)
+			push4(rows, int(h>>shift), uint32(h>>32)<<pb|uint32(i+1))
+		}
+	} else {
+		for i := e.ins; i < to; i++ {
+			e.push(hashAt(buf, i), i)
+		}
 	}
-	for i := e.ins; i < to; i++ {
-		e.push(hashAt(buf, i), i)
-	}
-	if to > e.ins {
-		e.ins = to
-	}
+	e.ins = max(e.ins, to)
 }
 
 // historyStride and historyDense tune how history is fed to the match
@@ -196,8 +210,16 @@ func (e *Encoder) prime(buf []byte, start int) {
 	if lim := len(buf) - 7; dense > lim {
 		dense = lim
 	}
-	for i := 0; i < dense; i += historyStride {
-		e.push(hashAt(buf, i), i)
+	if e.ways == 4 {
+		rows, shift, pb := e.rows4, e.shift&63, e.posBits&31
+		for i := 0; i < dense; i += historyStride {
+			h := hashAt(buf, i)
+			push4(rows, int(h>>shift), uint32(h>>32)<<pb|uint32(i+1))
+		}
+	} else {
+		for i := 0; i < dense; i += historyStride {
+			e.push(hashAt(buf, i), i)
+		}
 	}
 	e.ins = dense
 	e.insert(buf, start)
@@ -237,8 +259,7 @@ func (e *Encoder) push(h uint64, pos int) {
 	slot := e.slotOf(h, pos)
 	switch b := e.bucket(h); e.ways {
 	case 4:
-		r := (*[4]uint32)(e.rows[b*4:])
-		r[3], r[2], r[1], r[0] = r[2], r[1], r[0], slot
+		push4(e.rows4, b, slot)
 	case 8:
 		r := (*[8]uint32)(e.rows[b*8:])
 		r[7], r[6], r[5], r[4], r[3], r[2], r[1], r[0] = r[6], r[5], r[4], r[3], r[2], r[1], r[0], slot
@@ -247,6 +268,12 @@ func (e *Encoder) push(h uint64, pos int) {
 		copy(r[1:], r[:len(r)-1])
 		r[0] = slot
 	}
+}
+
+// push4 makes slot the most recent of bucket b in a table of 4 ways.
+func push4(rows [][4]uint32, b int, slot uint32) {
+	r := &rows[b]
+	r[3], r[2], r[1], r[0] = r[2], r[1], r[0], slot
 }
 
 // Gains are in quarter bits saved against coding the bytes as literals,
@@ -267,51 +294,77 @@ func repGain(length, idx int) int {
 // inserts pos. All positions before pos must be inserted and pos+4 <= len(buf).
 func (e *Encoder) find(buf []byte, pos, max int) (length, dist, gain int) {
 	h := hashAt(buf, pos)
-	row := e.rows[e.bucket(h)*e.ways:][:e.ways]
+	b := e.bucket(h)
 	e.ins = pos + 1
+	pb := e.posBits & 31
+	slot := uint32(h>>32)<<pb | uint32(pos+1)
+	if e.ways != 4 {
+		if pos+9 <= len(buf) {
+			e.touched += e.rows[e.bucket(hashAt(buf, pos+1))*e.ways]
+		}
+		row := e.rows[b*e.ways:][:e.ways]
+		if max >= 4 {
+			length, dist, gain = e.best(buf, pos, max, row, slot)
+		}
+		e.push(h, pos)
+		return length, dist, gain
+	}
+	// Most searches find no candidate whose check bits agree (literals):
+	// they cost a few comparisons, and best's loop only runs for the others.
 	// Touch the next position's bucket now: the next search is usually
 	// there, and the cache miss then overlaps this search.
 	if pos+9 <= len(buf) {
-		e.touched += e.rows[e.bucket(hashAt(buf, pos+1))*e.ways]
+		e.touched += e.rows4[e.bucket(hashAt(buf, pos+1))][0]
 	}
-	if max >= 4 {
-		longest := 3
-		want := le32(buf, pos)
-		check := e.slotOf(h, 0) >> e.posBits
-		for _, slot := range row {
-			cand := int(slot&(1<<e.posBits-1)) - 1
-			if slot == 0 || pos-cand >= e.window {
-				break // older entries are older still
-			}
-			if slot>>e.posBits == check && buf[cand+longest] == buf[pos+longest] && le32(buf, cand) == want {
-				if l := 4 + matchLen(buf, cand+4, pos+4, max-4); l > longest {
-					longest = l
-					if g := mainGain(l, pos-cand); g > gain {
-						length, dist, gain = l, pos-cand, g
-					}
-					if l >= e.p.Nice || l == max {
-						break
-					}
+	r := &e.rows4[b]
+	row := *r
+	r[3], r[2], r[1], r[0] = row[2], row[1], row[0], slot
+	if max < 4 || (row[0]^slot)>>pb != 0 && (row[1]^slot)>>pb != 0 && (row[2]^slot)>>pb != 0 && (row[3]^slot)>>pb != 0 {
+		return 0, 0, 0
+	}
+	return e.best(buf, pos, max, row[:], slot)
+}
+
+// best returns the most profitable match at pos among the candidates of
+// row, newest first, whose check bits agree with slot's.
+func (e *Encoder) best(buf []byte, pos, max int, row []uint32, slot uint32) (length, dist, gain int) {
+	pb := e.posBits & 31
+	longest := 3
+	want := le32(buf, pos)
+	for _, s := range row {
+		cand := int(s&(1<<pb-1)) - 1
+		if s == 0 || pos-cand >= e.window {
+			break // older entries are older still
+		}
+		if (s^slot)>>pb == 0 && buf[cand+longest] == buf[pos+longest] && le32(buf, cand) == want {
+			if l := 4 + matchLen(buf, cand+4, pos+4, max-4); l > longest {
+				longest = l
+				if g := mainGain(l, pos-cand); g > gain {
+					length, dist, gain = l, pos-cand, g
+				}
+				if l >= e.p.Nice || l == max {
+					break
 				}
 			}
 		}
 	}
-	e.push(h, pos)
 	return length, dist, gain
 }
 
-// bestRep returns the longest repeat match at pos.
+// bestRep returns the longest repeat match at pos. It runs at every
+// position and most distances fail on the first byte, so that comparison
+// comes first and the rest of the match is measured apart.
 func (e *Encoder) bestRep(buf []byte, pos, avail int) (length, idx int) {
 	if avail < 2 {
 		return 0, 0
 	}
-	cur := le16(buf, pos)
-	for i := range 4 {
-		d := int(e.m.reps[i]) + 1
-		if d > pos || le16(buf, pos-d) != cur {
+	c0, c1 := buf[pos], buf[pos+1]
+	for i, r := range e.m.reps {
+		j := pos - int(r) - 1
+		if j < 0 || buf[j] != c0 || buf[j+1] != c1 {
 			continue
 		}
-		if l := 2 + matchLen(buf, pos-d+2, pos+2, avail-2); l > length {
+		if l := 2 + matchLen(buf, j+2, pos+2, avail-2); l > length {
 			length, idx = l, i
 		}
 	}
@@ -360,6 +413,7 @@ func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte
 	e.posOff = posOff
 	e.posBits = uint(max(minPosBits, bits.Len(uint(len(buf)+1))))
 	clear(e.rows)
+	clear(e.rows4)
 	e.ins = 0
 	e.m.reset()
 	e.prime(buf, start)
@@ -392,7 +446,9 @@ func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte
 					mainLen, mainG = avail, mainGain(avail, mainDist)
 				}
 			} else if pos+8 <= n && repLen < e.p.Nice {
-				e.insert(buf, pos)
+				if e.ins < pos {
+					e.insert(buf, pos)
+				}
 				mainLen, mainDist, mainG = e.find(buf, pos, avail)
 			}
 
@@ -408,7 +464,9 @@ func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte
 
 			if mainG > 0 {
 				if e.p.Lazy && mainLen < e.p.LazyBelow && pos+9 <= n && avail > mainLen {
-					e.insert(buf, pos+1)
+					if e.ins < pos+1 {
+						e.insert(buf, pos+1)
+					}
 					nl, nd, ng := e.find(buf, pos+1, avail-1)
 					cached, cachedLen, cachedDist, cachedGain = true, nl, nd, ng
 					// The literal at pos costs about as much as a literal, so a
@@ -516,10 +574,10 @@ func (e *Encoder) literal(buf []byte, pos int) {
 	if pos > 0 {
 		prevByte = buf[pos-1]
 	}
-	probs := m.literal[0x300*(int(prevByte)>>(8-lc)):][:0x300]
+	probs := (*[0x300]prob)(m.literal[0x300*(int(prevByte)>>(8-lc)):])
 	sym := uint32(buf[pos])
 	if st < literalStatesLimit {
-		e.rc.tree(probs, sym, 8)
+		e.rc.literal(probs, sym)
 	} else {
 		e.rc.matchedLiteral(probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
 	}

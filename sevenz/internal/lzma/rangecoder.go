@@ -100,13 +100,15 @@ func (e *rangeEncoder) direct(v uint32, n uint) {
 }
 
 // tree codes the n low bits of v, most significant first, in a bit tree.
-// It keeps the coder's registers in locals: this is the literal hot path.
+// It keeps the coder's registers in locals and shifts v by constants: this
+// is the hot path of lengths and distance slots.
 func (e *rangeEncoder) tree(probs []prob, v uint32, n uint) {
 	rng, low := e.rng, e.low
+	v <<= (32 - n) & 31
 	m := uint32(1)
-	for n > 0 {
-		n--
-		b := v >> n & 1
+	for range n {
+		b := v >> 31
+		v <<= 1
 		p := &probs[m]
 		pv := uint32(*p)
 		bound := (rng >> probBits) * pv
@@ -115,9 +117,33 @@ func (e *rangeEncoder) tree(probs []prob, v uint32, n uint) {
 		rng = bound + (rng-bound-bound)&mask
 		*p = adapt(pv, mask)
 		if rng < topValue {
-			e.rng, e.low = rng, low
-			e.normalize()
-			rng, low = e.rng, e.low
+			rng <<= 8
+			low = e.shiftOut(low)
+		}
+		m = m<<1 | b
+	}
+	e.rng, e.low = rng, low
+}
+
+// literal codes the byte sym in the plain tree of probs: tree for 8 bits,
+// with indices the compiler knows are in range.
+func (e *rangeEncoder) literal(probs *[0x300]prob, sym uint32) {
+	rng, low := e.rng, e.low
+	v := sym << 24
+	m := uint32(1)
+	for range 8 {
+		b := v >> 31
+		v <<= 1
+		p := &probs[m&0xFF]
+		pv := uint32(*p)
+		bound := (rng >> probBits) * pv
+		mask := -b
+		low += uint64(bound & mask)
+		rng = bound + (rng-bound-bound)&mask
+		*p = adapt(pv, mask)
+		if rng < topValue {
+			rng <<= 8
+			low = e.shiftOut(low)
 		}
 		m = m<<1 | b
 	}
@@ -127,12 +153,15 @@ func (e *rangeEncoder) tree(probs []prob, v uint32, n uint) {
 // matchedLiteral codes a literal after a match, in the context of the byte
 // at the last distance: while the bits agree with that byte, the upper
 // halves of probs are used (offs is 0x100), then the plain tree.
-func (e *rangeEncoder) matchedLiteral(probs []prob, sym, match uint32) {
+func (e *rangeEncoder) matchedLiteral(probs *[0x300]prob, sym, match uint32) {
 	rng, low := e.rng, e.low
+	v, mv := sym<<24, match<<24
 	ctx, offs := uint32(1), uint32(0x100)
-	for i := 7; i >= 0; i-- {
-		b := sym >> i & 1
-		mb := match >> i & 1
+	for range 8 {
+		b := v >> 31
+		mb := mv >> 31
+		v <<= 1
+		mv <<= 1
 		p := &probs[offs+(mb<<8)&offs+ctx]
 		pv := uint32(*p)
 		bound := (rng >> probBits) * pv
@@ -141,14 +170,22 @@ func (e *rangeEncoder) matchedLiteral(probs []prob, sym, match uint32) {
 		rng = bound + (rng-bound-bound)&mask
 		*p = adapt(pv, mask)
 		if rng < topValue {
-			e.rng, e.low = rng, low
-			e.normalize()
-			rng, low = e.rng, e.low
+			rng <<= 8
+			low = e.shiftOut(low)
 		}
 		ctx = ctx<<1 | b
 		offs &^= (mb ^ b) << 8
 	}
 	e.rng, e.low = rng, low
+}
+
+// shiftOut is shiftLow for the loops that keep low in a register.
+//
+//go:noinline
+func (e *rangeEncoder) shiftOut(low uint64) uint64 {
+	e.low = low
+	e.shiftLow()
+	return e.low
 }
 
 // reverseTree codes the n low bits of v, least significant first.
