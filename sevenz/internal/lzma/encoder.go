@@ -158,15 +158,16 @@ func (e *Encoder) bucket(h uint64) int { return int(h >> (e.shift & 63)) }
 // matchLen is the length of the common prefix of buf[a:] and buf[b:], at most
 // max; b+max must not exceed len(buf) and a < b.
 func matchLen(buf []byte, a, b, max int) int {
+	t := buf[b : b+max]
+	s := buf[a:][:len(t)]
 	n := 0
-	for n+8 <= max {
-		x := binary.LittleEndian.Uint64(buf[a+n:]) ^ binary.LittleEndian.Uint64(buf[b+n:])
+	for ; n+8 <= len(t); n += 8 {
+		x := binary.LittleEndian.Uint64(s[n:]) ^ binary.LittleEndian.Uint64(t[n:])
 		if x != 0 {
 			return n + bits.TrailingZeros64(x)>>3
 		}
-		n += 8
 	}
-	for n < max && buf[a+n] == buf[b+n] {
+	for n < len(t) && s[n] == t[n] {
 		n++
 	}
 	return n

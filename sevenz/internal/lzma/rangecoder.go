@@ -88,15 +88,18 @@ func (e *rangeEncoder) normalize() {
 }
 
 func (e *rangeEncoder) direct(v uint32, n uint) {
-	for n > 0 {
-		n--
-		e.rng >>= 1
-		e.low += uint64(e.rng & (0 - (v >> n & 1)))
-		if e.rng < topValue {
-			e.rng <<= 8
-			e.shiftLow()
+	rng, low := e.rng, e.low
+	v <<= (32 - n) & 31
+	for range n {
+		rng >>= 1
+		low += uint64(rng & -(v >> 31))
+		v <<= 1
+		if rng < topValue {
+			rng <<= 8
+			low = e.shiftOut(low)
 		}
 	}
+	e.rng, e.low = rng, low
 }
 
 // tree codes the n low bits of v, most significant first, in a bit tree.
