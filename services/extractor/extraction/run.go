@@ -151,7 +151,7 @@ func openSelection(ctx context.Context, db *pgxpool.Pool, spec Spec, list string
 		done()
 		return nil, err
 	}
-	est, err := estimate(ctx, conn, sel.query)
+	est, err := estimate(ctx, conn, sel.planned)
 	if err != nil {
 		done()
 		return nil, err

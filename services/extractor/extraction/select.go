@@ -35,7 +35,10 @@ var sessionSettings = []string{
 // selection is the query of one run, self-contained SQL: the rows read in
 // one pass, in the store's order.
 type selection struct {
-	query     string
+	query string
+	// planned is the query as the planner estimates its rows best (the
+	// perimeter test on a constant), for progress; the same rows.
+	planned   string
 	perimeter string // for the readme
 }
 
@@ -138,7 +141,7 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list strin
 		return nil, fmt.Errorf("extraction: perimeter: %w", err)
 	}
 	perimeter := `'` + perimeterHex + `'::geometry`
-	var geoSel string
+	var geoSel, plannedSel string
 	if spec.Buffer {
 		// ST_DWithin with a per-row distance cannot use the index alone: the
 		// bounding-box test with the largest precision does.
@@ -149,19 +152,38 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list strin
 		geoSel = fmt.Sprintf(`s.geom && ST_Expand(%[1]s, %[2]s) AND ST_DWithin(s.geom, %[1]s, coalesce(s.precision_geometrie, 0))`,
 			perimeter, strconv.FormatFloat(maxPrec, 'f', -1, 64))
 	} else {
-		geoSel = `ST_Intersects(s.geom, ` + perimeter + `)`
+		// The bounding-box test on the constant gives the index and the
+		// planner's estimate; the exact test reads the perimeter from the
+		// session's table. On a constant, PostGIS compares the whole
+		// serialized perimeter with its cached copy at every row (112 KB
+		// for the region: half of the test's time); on the subquery's
+		// value it sees the same pointer. coalesce keeps the planner from
+		// estimating the test on an unknown value (92 rows for the region,
+		// and a plan of nested loops); it assumes half the rows pass.
+		// Region, COPY to /dev/null on the server: 11.1 s -> 9.2 s.
+		var envelope string
+		if err := conn.QueryRow(ctx, `SELECT encode(ST_AsEWKB(ST_Envelope(geom)), 'hex') FROM pg_temp.extract_perimeter`).Scan(&envelope); err != nil {
+			return nil, fmt.Errorf("extraction: perimeter: %w", err)
+		}
+		geoSel = `s.geom && '` + envelope + `'::geometry AND coalesce(ST_Intersects(s.geom, (SELECT p.geom FROM pg_temp.extract_perimeter p)), false)`
+		plannedSel = `ST_Intersects(s.geom, ` + perimeter + `)`
 	}
 	attached, err := attachedSQL(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
-	geoFrom := `FROM oc_dat.v_extract_source s WHERE ` + geoSel + filters
+	if plannedSel == "" {
+		plannedSel = geoSel
+	}
 	attFrom := `FROM oc_dat.v_extract_source s WHERE s.rattachement IS NOT NULL AND s.geom IS NULL AND ` +
 		attached + filters
 	// Rows are placed by the Go rules (classify.go), sensitive ones
 	// included: one pass over the store.
-	query := fmt.Sprintf("SELECT %[1]s %[2]s\nUNION ALL\nSELECT %[1]s %[3]s", list, geoFrom, attFrom)
-	return &selection{query: query, perimeter: summary}, nil
+	union := func(sel string) string {
+		return fmt.Sprintf("SELECT %[1]s FROM oc_dat.v_extract_source s WHERE %[2]s%[3]s\nUNION ALL\nSELECT %[1]s %[4]s",
+			list, sel, filters, attFrom)
+	}
+	return &selection{query: union(geoSel), planned: union(plannedSel), perimeter: summary}, nil
 }
 
 // Querier reads the store: a pool, a connection or a transaction.
