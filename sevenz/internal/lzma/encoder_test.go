@@ -300,3 +300,47 @@ func BenchmarkWindow(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCSVFile encodes a real extract at level 2 on one core as the
+// writer does (8 MiB blocks, each continuing the stream with one block of
+// history) and reports the compressed size as a fraction of the input.
+// It runs only when LZMA_CSV names a file (never committed: extracts hold
+// real observations); LZMA_CSV_MB is how many MiB to read (default 96),
+// LZMA_CSV_OFF_MB where to start (default 0).
+func BenchmarkCSVFile(b *testing.B) {
+	path := os.Getenv("LZMA_CSV")
+	if path == "" {
+		b.Skip("LZMA_CSV is not set")
+	}
+	mb, off := 96, 0
+	if v, err := strconv.Atoi(os.Getenv("LZMA_CSV_MB")); err == nil && v > 0 {
+		mb = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("LZMA_CSV_OFF_MB")); err == nil && v > 0 {
+		off = v
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	data := make([]byte, mb<<20)
+	n, err := f.ReadAt(data, int64(off)<<20)
+	if n == 0 {
+		b.Fatalf("read %s: %v", path, err)
+	}
+	data = data[:n]
+	const bs = 8 << 20
+	e := NewEncoder(Level(2))
+	b.SetBytes(int64(len(data)))
+	var out []byte
+	for b.Loop() {
+		out = out[:0]
+		for start := 0; start < len(data); start += bs {
+			from := max(0, start-bs)
+			out = e.AppendContinued(out, data[from:min(len(data), start+bs)], start-from, int64(start))
+		}
+	}
+	b.ReportMetric(float64(len(out))/float64(len(data)), "ratio")
+	b.ReportMetric(float64(len(out)), "bytes")
+}
