@@ -58,7 +58,7 @@ func Estimate(ctx context.Context, spec Spec, opt Options) (*Estimation, error) 
 	defer rd.close()
 	t := &tally{rows: map[Key]*int64{}}
 	r := newRouter(ctx, spec, l, newAreaPresence(opt.DB), nil, t, nil)
-	if err := rd.read(ctx, opt, r); err != nil {
+	if err := rd.read(ctx, opt, r, ""); err != nil {
 		return nil, err
 	}
 	e := &Estimation{Counts: r.counts, Estimated: rd.est, Perimeter: rd.sel.perimeter,

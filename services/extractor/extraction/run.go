@@ -1,6 +1,7 @@
 package extraction
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -116,7 +117,7 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 		return nil, err
 	}
 	r := newRouter(ctx, spec, l, newAreas(opt.DB), book, out, sensitive)
-	if err := rd.read(ctx, opt, r); err != nil {
+	if err := rd.read(ctx, opt, r, dir); err != nil {
 		return nil, err
 	}
 	sensitive.close()
@@ -132,13 +133,21 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	return res, nil
 }
 
+// afterSnapshot, when a test sets it, runs once the selection's snapshot
+// is taken.
+var afterSnapshot func()
+
 // reading is the selection of one run or estimate, prepared on a
 // connection of its own and ready to be read once.
 type reading struct {
+	db    *pgxpool.Pool
 	conn  *pgx.Conn
 	close func()
 	sel   *selection
 	est   int64 // the planner's row estimate, for progress
+	// snapshot is the transaction snapshot the selection is read in, which
+	// the connection reading the attached observations shares.
+	snapshot string
 }
 
 func openSelection(ctx context.Context, db *pgxpool.Pool, spec Spec, list string) (*reading, error) {
@@ -156,21 +165,78 @@ func openSelection(ctx context.Context, db *pgxpool.Pool, spec Spec, list string
 		done()
 		return nil, err
 	}
-	return &reading{conn: conn, close: done, sel: sel, est: est}, nil
+	var snapshot string
+	if _, err := conn.Exec(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`); err == nil {
+		err = conn.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot)
+	}
+	if err != nil {
+		done()
+		return nil, fmt.Errorf("extraction: snapshot: %w", err)
+	}
+	if afterSnapshot != nil {
+		afterSnapshot()
+	}
+	return &reading{db: db, conn: conn, close: done, sel: sel, est: est, snapshot: snapshot}, nil
 }
 
 // read streams the selection through the router in one pass, releases
 // the connection, then has the router write the sensitive rows it held
 // back. Progress is reported meanwhile.
-func (rd *reading) read(ctx context.Context, opt Options, r *router) error {
+//
+// The observations with a geometry come first; those attached to an
+// object without one are read at the same time on a second connection,
+// in the same snapshot, into a temporary file in dir (unlinked at once),
+// and routed after them: the same rows in the same order as one query's,
+// but PostgreSQL's second core reads the attached rows (a second of a
+// region's bitmap scan, where the first connection's rows had left the
+// extractor idle) while the first sends the others.
+func (rd *reading) read(ctx context.Context, opt Options, r *router, dir string) error {
 	stopProgress := startProgress(opt, &r.placed, rd.est)
 	defer stopProgress()
-	rec := &records{handle: r.route}
-	_, err := rd.conn.PgConn().CopyTo(ctx, rec, copySQL(rd.sel.query))
-	if err == nil {
-		err = rec.flush()
+	g, gctx := errgroup.WithContext(ctx)
+	imported := make(chan struct{})
+	var attached *os.File
+	g.Go(func() error {
+		var err error
+		attached, err = rd.copyAttached(gctx, dir, imported)
+		return err
+	})
+	if r.book != nil && len(rd.sel.cells) > 0 {
+		// Which département covers each cell takes PostgreSQL half a second
+		// for a region: while the rows stream, not after (writeDeferred
+		// loads the few cells on the perimeter's edge not among them).
+		cells := map[string]struct{}{}
+		for _, c := range rd.sel.cells {
+			cells[c] = struct{}{}
+		}
+		g.Go(func() error { return r.book.loadCells(gctx, cells) })
 	}
-	rd.close()
+	rec := &records{handle: r.route}
+	g.Go(func() error {
+		_, err := rd.conn.PgConn().CopyTo(gctx, rec, copySQL(rd.sel.geo))
+		if err == nil {
+			err = rec.flush()
+		}
+		// The exported snapshot lives as long as this transaction: it ends
+		// once the other connection holds it.
+		select {
+		case <-imported:
+		case <-gctx.Done():
+		}
+		rd.close()
+		return err
+	})
+	err := g.Wait()
+	if attached != nil {
+		defer attached.Close()
+	}
+	if err == nil {
+		if _, err = attached.Seek(0, io.SeekStart); err == nil {
+			if _, err = io.Copy(rec, bufio.NewReaderSize(attached, 256<<10)); err == nil {
+				err = rec.flush()
+			}
+		}
+	}
 	if err != nil {
 		return fmt.Errorf("extraction: reading the selection: %w", err)
 	}
@@ -179,6 +245,43 @@ func (rd *reading) read(ctx context.Context, opt Options, r *router) error {
 	}
 	stopProgress()
 	return nil
+}
+
+// copyAttached writes the attached observations' records into a temporary
+// file, read in rd's snapshot; imported is closed once the snapshot is
+// taken (or the attempt failed).
+func (rd *reading) copyAttached(ctx context.Context, dir string, imported chan struct{}) (*os.File, error) {
+	signal := sync.OnceFunc(func() { close(imported) })
+	defer signal()
+	conn, done, err := dedicated(ctx, rd.db)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	for _, s := range append(slices.Clone(sessionSettings), `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`,
+		`SET TRANSACTION SNAPSHOT `+quoteLiteral(rd.snapshot)) {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return nil, fmt.Errorf("%s: %w", s, err)
+		}
+	}
+	signal()
+	f, err := os.CreateTemp(dir, ".attached-*")
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	w := bufio.NewWriterSize(f, 256<<10)
+	if _, err := conn.PgConn().CopyTo(ctx, w, copySQL(rd.sel.attached)); err == nil {
+		err = w.Flush()
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // dedicated opens a connection for this run alone, outside the pool: a

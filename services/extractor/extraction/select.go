@@ -35,11 +35,17 @@ var sessionSettings = []string{
 // selection is the query of one run, self-contained SQL: the rows read in
 // one pass, in the store's order.
 type selection struct {
-	query string
-	// planned is the query as the planner estimates its rows best (the
-	// perimeter test on a constant), for progress; the same rows.
+	// geo selects the observations with a geometry, attached those
+	// attached to an object without one: read one after the other, they
+	// are the selection in the store's order.
+	geo, attached string
+	// planned is the whole selection as the planner estimates its rows
+	// best (the perimeter test on a constant), for progress.
 	planned   string
 	perimeter string // for the readme
+	// cells are the 10 km cells reaching inside the perimeter: those its
+	// sensitive rows are blurred to, but for rows on its very edge.
+	cells []string
 }
 
 // prepareSelection sets the session up and builds the query, selecting
@@ -168,7 +174,7 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list strin
 		geoSel = `s.geom && '` + envelope + `'::geometry AND coalesce(ST_Intersects(s.geom, (SELECT p.geom FROM pg_temp.extract_perimeter p)), false)`
 		plannedSel = `ST_Intersects(s.geom, ` + perimeter + `)`
 	}
-	attached, err := attachedSQL(ctx, conn)
+	attached, hits, err := attachedSQL(ctx, conn)
 	if err != nil {
 		return nil, err
 	}
@@ -179,11 +185,12 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list strin
 		attached + filters
 	// Rows are placed by the Go rules (classify.go), sensitive ones
 	// included: one pass over the store.
-	union := func(sel string) string {
-		return fmt.Sprintf("SELECT %[1]s FROM oc_dat.v_extract_source s WHERE %[2]s%[3]s\nUNION ALL\nSELECT %[1]s %[4]s",
-			list, sel, filters, attFrom)
+	geo := func(sel string) string {
+		return fmt.Sprintf("SELECT %s FROM oc_dat.v_extract_source s WHERE %s%s", list, sel, filters)
 	}
-	return &selection{query: union(geoSel), planned: union(plannedSel), perimeter: summary}, nil
+	att := "SELECT " + list + " " + attFrom
+	return &selection{geo: geo(geoSel), attached: att, planned: geo(plannedSel) + "\nUNION ALL\n" + att, perimeter: summary,
+		cells: hits[KindMaille10]}, nil
 }
 
 // Querier reads the store: a pool, a connection or a transaction.
@@ -225,23 +232,24 @@ var attachedKinds = []struct{ kind, col string }{
 var hashedAbove = 1000
 
 // attachedSQL is the condition selecting observations attached to an
-// object that reaches inside the perimeter (pg_temp.extract_hit).
-func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
+// object that reaches inside the perimeter (pg_temp.extract_hit), and
+// those objects' codes by kind.
+func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, map[string][]string, error) {
 	hits := map[string][]string{}
 	rows, err := conn.Query(ctx, `SELECT kind, codes FROM pg_temp.extract_hit`)
 	if err != nil {
-		return "", fmt.Errorf("extraction: objects in the perimeter: %w", err)
+		return "", nil, fmt.Errorf("extraction: objects in the perimeter: %w", err)
 	}
 	for rows.Next() {
 		var kind string
 		var codes []string
 		if err := rows.Scan(&kind, &codes); err != nil {
-			return "", fmt.Errorf("extraction: objects in the perimeter: %w", err)
+			return "", nil, fmt.Errorf("extraction: objects in the perimeter: %w", err)
 		}
 		hits[kind] = codes
 	}
 	if err := rows.Err(); err != nil {
-		return "", fmt.Errorf("extraction: objects in the perimeter: %w", err)
+		return "", nil, fmt.Errorf("extraction: objects in the perimeter: %w", err)
 	}
 	var or []string
 	for _, k := range attachedKinds {
@@ -265,9 +273,9 @@ func attachedSQL(ctx context.Context, conn *pgx.Conn) (string, error) {
 		}
 	}
 	if len(or) == 0 {
-		return "false", nil
+		return "false", hits, nil
 	}
-	return "(" + strings.Join(or, " OR ") + ")", nil
+	return "(" + strings.Join(or, " OR ") + ")", hits, nil
 }
 
 // sensitiveSQL is true for the rows EffectiveLevel puts above Precise:
