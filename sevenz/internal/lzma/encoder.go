@@ -500,6 +500,9 @@ func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte
 			}
 			pos++
 			misses++
+			if e.ways == 4 {
+				pos, misses, cached, cachedLen, cachedDist, cachedGain = e.literalRun(buf, pos, limit, misses)
+			}
 		}
 		e.rc.flush()
 		packed := e.rc.out
@@ -536,6 +539,113 @@ func (e *Encoder) appendBlock(dst, buf []byte, start, posOff, window int) []byte
 		dictReset, needProps, needState = false, false, false
 	}
 	return dst
+}
+
+// literalRun is appendBlock's loop for the literals that follow a literal
+// while nothing else is possible: no repeat distance matches two bytes and
+// the search finds nothing. It codes them with the coder's registers in
+// locals and no call on its common path, since every call makes the
+// compiler spill all live values. It returns at the first position that may
+// be coded otherwise: untouched, or, if it was searched (found), with the
+// search's result for appendBlock to take instead of searching again.
+// It requires 4-way buckets and pos > 0.
+func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses int, found bool, length, dist, gain int) {
+	m := &e.m
+	rows, shift, pb := e.rows4, e.shift&63, e.posBits&31
+	accel := e.p.Accel
+	rng, low := e.rc.rng, e.rc.low
+	for pos < limit && limit-pos >= 4 && pos+9 <= len(buf) && e.rc.pending() <= maxChunkPacked-symbolMargin {
+		// bestRep's test: does any distance match the first two bytes?
+		c := le16(buf, pos)
+		if j := pos - int(m.reps[0]) - 1; j >= 0 && le16(buf, j) == c {
+			break
+		}
+		if j := pos - int(m.reps[1]) - 1; j >= 0 && le16(buf, j) == c {
+			break
+		}
+		if j := pos - int(m.reps[2]) - 1; j >= 0 && le16(buf, j) == c {
+			break
+		}
+		if j := pos - int(m.reps[3]) - 1; j >= 0 && le16(buf, j) == c {
+			break
+		}
+		if accel && misses >= accelAfter && misses&1 == 1 {
+			e.ins = max(e.ins, pos+1)
+		} else {
+			// find, for 4 ways.
+			if e.ins < pos {
+				e.insert(buf, pos)
+			}
+			h := hashAt(buf, pos)
+			e.ins = pos + 1
+			slot := uint32(h>>32)<<pb | uint32(pos+1)
+			e.touched += rows[int(hashAt(buf, pos+1)>>shift)][0]
+			r := &rows[int(h>>shift)]
+			row := *r
+			r[3], r[2], r[1], r[0] = row[2], row[1], row[0], slot
+			if (row[0]^slot)>>pb == 0 || (row[1]^slot)>>pb == 0 || (row[2]^slot)>>pb == 0 || (row[3]^slot)>>pb == 0 {
+				if l, d, g := e.best(buf, pos, min(limit-pos, maxMatchLen), row[:], slot); g > 0 {
+					e.rc.rng, e.rc.low = rng, low
+					return pos, misses, true, l, d, g
+				}
+			}
+		}
+		st := m.state
+		if d := int(m.reps[0]) + 1; d <= pos && buf[pos] == buf[pos-d] && st < literalStatesLimit {
+			e.rc.rng, e.rc.low = rng, low
+			e.shortRep(pos)
+			rng, low = e.rc.rng, e.rc.low
+		} else {
+			// The isMatch bit, a 0.
+			p := &m.isMatch[st*posStates+uint32(pos+e.posOff)&(posStates-1)]
+			pv := uint32(*p)
+			rng = (rng >> probBits) * pv
+			*p = adapt(pv, 0)
+			if rng < topValue {
+				rng <<= 8
+				low = e.rc.shiftOut(low)
+			}
+			probs := (*[0x300]prob)(m.literal[0x300*(int(buf[pos-1])>>(8-lc)):])
+			sym := uint32(buf[pos])
+			if st < literalStatesLimit {
+				// rangeEncoder.literal, inline.
+				v := sym << 24
+				t := uint32(1)
+				for range 8 {
+					b := v >> 31
+					v <<= 1
+					p := &probs[t&0xFF]
+					pv := uint32(*p)
+					bound := (rng >> probBits) * pv
+					mask := -b
+					low += uint64(bound & mask)
+					rng = bound + (rng-bound-bound)&mask
+					*p = adapt(pv, mask)
+					if rng < topValue {
+						rng <<= 8
+						low = e.rc.shiftOut(low)
+					}
+					t = t<<1 | b
+				}
+			} else {
+				e.rc.rng, e.rc.low = rng, low
+				e.rc.matchedLiteral(probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
+				rng, low = e.rc.rng, e.rc.low
+			}
+			switch {
+			case st < 4:
+				m.state = 0
+			case st < 10:
+				m.state = st - 3
+			default:
+				m.state = st - 6
+			}
+		}
+		pos++
+		misses++
+	}
+	e.rc.rng, e.rc.low = rng, low
+	return pos, misses, false, 0, 0, 0
 }
 
 func appendStored(dst, data []byte, dictReset bool) []byte {
