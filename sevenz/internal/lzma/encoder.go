@@ -597,18 +597,18 @@ func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses 
 			rng, low = e.rc.rng, e.rc.low
 		} else {
 			// The isMatch bit, a 0.
-			p := &m.isMatch[st*posStates+uint32(pos+e.posOff)&(posStates-1)]
-			pv := uint32(*p)
-			rng = (rng >> probBits) * pv
-			*p = adapt(pv, 0)
-			if rng < topValue {
-				rng <<= 8
-				low = e.rc.shiftOut(low)
-			}
+			flag := &m.isMatch[st*posStates+uint32(pos+e.posOff)&(posStates-1)]
 			probs := (*[0x300]prob)(m.literal[0x300*(int(buf[pos-1])>>(8-lc)):])
 			sym := uint32(buf[pos])
 			if st < literalStatesLimit {
 				// rangeEncoder.literal, inline.
+				pv := uint32(*flag)
+				rng = (rng >> probBits) * pv
+				*flag = adapt(pv, 0)
+				if rng < topValue {
+					rng <<= 8
+					low = e.rc.shiftOut(low)
+				}
 				v := sym << 24
 				t := uint32(1)
 				for range 8 {
@@ -629,7 +629,7 @@ func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses 
 				}
 			} else {
 				e.rc.rng, e.rc.low = rng, low
-				e.rc.matchedLiteral(probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
+				e.rc.matchedLiteral(flag, probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
 				rng, low = e.rc.rng, e.rc.low
 			}
 			switch {
@@ -680,7 +680,7 @@ func DictProp(size int) byte {
 func (e *Encoder) literal(buf []byte, pos int) {
 	m := &e.m
 	st := m.state
-	e.rc.bit(&m.isMatch[st*posStates+uint32(pos+e.posOff)&(posStates-1)], 0)
+	flag := &m.isMatch[st*posStates+uint32(pos+e.posOff)&(posStates-1)]
 	var prevByte byte
 	if pos > 0 {
 		prevByte = buf[pos-1]
@@ -688,9 +688,9 @@ func (e *Encoder) literal(buf []byte, pos int) {
 	probs := (*[0x300]prob)(m.literal[0x300*(int(prevByte)>>(8-lc)):])
 	sym := uint32(buf[pos])
 	if st < literalStatesLimit {
-		e.rc.literal(probs, sym)
+		e.rc.literal(flag, probs, sym)
 	} else {
-		e.rc.matchedLiteral(probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
+		e.rc.matchedLiteral(flag, probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
 	}
 	switch {
 	case st < 4:
@@ -706,10 +706,8 @@ func (e *Encoder) shortRep(pos int) {
 	m := &e.m
 	st := m.state
 	ps := uint32(pos+e.posOff) & (posStates - 1)
-	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
-	e.rc.bit(&m.isRep[st], 1)
-	e.rc.bit(&m.isRepG0[st], 0)
-	e.rc.bit(&m.isRep0Long[st*posStates+ps], 0)
+	e.rc.bit2(&m.isMatch[st*posStates+ps], 1, &m.isRep[st], 1)
+	e.rc.bit2(&m.isRepG0[st], 0, &m.isRep0Long[st*posStates+ps], 0)
 	if st < literalStatesLimit {
 		m.state = 9
 	} else {
@@ -727,11 +725,9 @@ func (e *Encoder) repSymbol(pos, idx, length int) {
 	m := &e.m
 	st := m.state
 	ps := uint32(pos+e.posOff) & (posStates - 1)
-	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
-	e.rc.bit(&m.isRep[st], 1)
+	e.rc.bit2(&m.isMatch[st*posStates+ps], 1, &m.isRep[st], 1)
 	if idx == 0 {
-		e.rc.bit(&m.isRepG0[st], 0)
-		e.rc.bit(&m.isRep0Long[st*posStates+ps], 1)
+		e.rc.bit2(&m.isRepG0[st], 0, &m.isRep0Long[st*posStates+ps], 1)
 	} else {
 		e.rc.bit(&m.isRepG0[st], 1)
 		d := m.reps[idx]
@@ -782,8 +778,7 @@ func (e *Encoder) match(buf []byte, pos, dist, length int) {
 	m := &e.m
 	st := m.state
 	ps := uint32(pos+e.posOff) & (posStates - 1)
-	e.rc.bit(&m.isMatch[st*posStates+ps], 1)
-	e.rc.bit(&m.isRep[st], 0)
+	e.rc.bit2(&m.isMatch[st*posStates+ps], 1, &m.isRep[st], 0)
 	e.rc.length(&m.matchLen, uint32(length), ps)
 
 	d := uint32(dist - 1)

@@ -87,12 +87,10 @@ func (e *rangeEncoder) length(m *lengthModel, l uint32, posState uint32) {
 		e.bit(&m.choice, 0)
 		e.tree(m.low[posState][:], l, 3)
 	case l < 16:
-		e.bit(&m.choice, 1)
-		e.bit(&m.choice2, 0)
+		e.bit2(&m.choice, 1, &m.choice2, 0)
 		e.tree(m.mid[posState][:], l-8, 3)
 	default:
-		e.bit(&m.choice, 1)
-		e.bit(&m.choice2, 1)
+		e.bit2(&m.choice, 1, &m.choice2, 1)
 		e.tree(m.high[:], l-16, 8)
 	}
 }

@@ -71,6 +71,33 @@ func (e *rangeEncoder) bit(p *prob, b uint32) {
 	}
 }
 
+// bit2 codes two bits, p0's then p1's, in one call with the coder's
+// registers in locals: the flags that open every match come in pairs.
+func (e *rangeEncoder) bit2(p0 *prob, b0 uint32, p1 *prob, b1 uint32) {
+	rng, low := e.rng, e.low
+	v := uint32(*p0)
+	bound := (rng >> probBits) * v
+	mask := -b0
+	low += uint64(bound & mask)
+	rng = bound + (rng-bound-bound)&mask
+	*p0 = adapt(v, mask)
+	if rng < topValue {
+		rng <<= 8
+		low = e.shiftOut(low)
+	}
+	v = uint32(*p1)
+	bound = (rng >> probBits) * v
+	mask = -b1
+	low += uint64(bound & mask)
+	rng = bound + (rng-bound-bound)&mask
+	*p1 = adapt(v, mask)
+	if rng < topValue {
+		rng <<= 8
+		low = e.shiftOut(low)
+	}
+	e.rng, e.low = rng, low
+}
+
 // adapt returns the probability pv after coding a bit whose mask (0 or all
 // ones) is given: pv + (2048-pv)>>5 after a 0, pv - pv>>5 after a 1, as the
 // format defines it. Both are one arithmetic shift of pv - t: t = 0 for a
@@ -128,10 +155,18 @@ func (e *rangeEncoder) tree(probs []prob, v uint32, n uint) {
 	e.rng, e.low = rng, low
 }
 
-// literal codes the byte sym in the plain tree of probs: tree for 8 bits,
-// with indices the compiler knows are in range.
-func (e *rangeEncoder) literal(probs *[0x300]prob, sym uint32) {
+// literal codes the 0 of the isMatch flag, then the byte sym in the plain
+// tree of probs: tree for 8 bits, with indices the compiler knows are in
+// range.
+func (e *rangeEncoder) literal(flag *prob, probs *[0x300]prob, sym uint32) {
 	rng, low := e.rng, e.low
+	pv := uint32(*flag)
+	rng = (rng >> probBits) * pv
+	*flag = adapt(pv, 0)
+	if rng < topValue {
+		rng <<= 8
+		low = e.shiftOut(low)
+	}
 	v := sym << 24
 	m := uint32(1)
 	for range 8 {
@@ -153,11 +188,19 @@ func (e *rangeEncoder) literal(probs *[0x300]prob, sym uint32) {
 	e.rng, e.low = rng, low
 }
 
-// matchedLiteral codes a literal after a match, in the context of the byte
-// at the last distance: while the bits agree with that byte, the upper
-// halves of probs are used (offs is 0x100), then the plain tree.
-func (e *rangeEncoder) matchedLiteral(probs *[0x300]prob, sym, match uint32) {
+// matchedLiteral codes the 0 of the isMatch flag, then a literal after a
+// match, in the context of the byte at the last distance: while the bits
+// agree with that byte, the upper halves of probs are used (offs is 0x100),
+// then the plain tree.
+func (e *rangeEncoder) matchedLiteral(flag *prob, probs *[0x300]prob, sym, match uint32) {
 	rng, low := e.rng, e.low
+	pv := uint32(*flag)
+	rng = (rng >> probBits) * pv
+	*flag = adapt(pv, 0)
+	if rng < topValue {
+		rng <<= 8
+		low = e.shiftOut(low)
+	}
 	v, mv := sym<<24, match<<24
 	ctx, offs := uint32(1), uint32(0x100)
 	for range 8 {
@@ -192,12 +235,25 @@ func (e *rangeEncoder) shiftOut(low uint64) uint64 {
 }
 
 // reverseTree codes the n low bits of v, least significant first.
+// It keeps the coder's registers in locals, as tree does.
 func (e *rangeEncoder) reverseTree(probs []prob, v uint32, n uint) {
+	rng, low := e.rng, e.low
 	m := uint32(1)
-	for ; n > 0; n-- {
+	for range n {
 		b := v & 1
 		v >>= 1
-		e.bit(&probs[m], b)
+		p := &probs[m]
+		pv := uint32(*p)
+		bound := (rng >> probBits) * pv
+		mask := -b
+		low += uint64(bound & mask)
+		rng = bound + (rng-bound-bound)&mask
+		*p = adapt(pv, mask)
+		if rng < topValue {
+			rng <<= 8
+			low = e.shiftOut(low)
+		}
 		m = m<<1 | b
 	}
+	e.rng, e.low = rng, low
 }
