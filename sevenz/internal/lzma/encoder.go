@@ -554,19 +554,23 @@ func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses 
 	rows, shift, pb := e.rows4, e.shift&63, e.posBits&31
 	accel := e.p.Accel
 	rng, low := e.rc.rng, e.rc.low
-	for pos < limit && limit-pos >= 4 && pos+9 <= len(buf) && e.rc.pending() <= maxChunkPacked-symbolMargin {
+	// Literals and short repeats leave the distances as they are.
+	d0, d1, d2, d3 := int(m.reps[0])+1, int(m.reps[1])+1, int(m.reps[2])+1, int(m.reps[3])+1
+	// stop keeps 4 bytes before limit and 9 before the end of buf.
+	stop := min(limit-3, len(buf)-8)
+	for pos < stop && e.rc.pending() <= maxChunkPacked-symbolMargin {
 		// bestRep's test: does any distance match the first two bytes?
 		c := le16(buf, pos)
-		if j := pos - int(m.reps[0]) - 1; j >= 0 && le16(buf, j) == c {
+		if j := pos - d0; j >= 0 && le16(buf, j) == c {
 			break
 		}
-		if j := pos - int(m.reps[1]) - 1; j >= 0 && le16(buf, j) == c {
+		if j := pos - d1; j >= 0 && le16(buf, j) == c {
 			break
 		}
-		if j := pos - int(m.reps[2]) - 1; j >= 0 && le16(buf, j) == c {
+		if j := pos - d2; j >= 0 && le16(buf, j) == c {
 			break
 		}
-		if j := pos - int(m.reps[3]) - 1; j >= 0 && le16(buf, j) == c {
+		if j := pos - d3; j >= 0 && le16(buf, j) == c {
 			break
 		}
 		if accel && misses >= accelAfter && misses&1 == 1 {
@@ -591,7 +595,7 @@ func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses 
 			}
 		}
 		st := m.state
-		if d := int(m.reps[0]) + 1; d <= pos && buf[pos] == buf[pos-d] && st < literalStatesLimit {
+		if d0 <= pos && buf[pos] == buf[pos-d0] && st < literalStatesLimit {
 			e.rc.rng, e.rc.low = rng, low
 			e.shortRep(pos)
 			rng, low = e.rc.rng, e.rc.low
@@ -629,7 +633,7 @@ func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses 
 				}
 			} else {
 				e.rc.rng, e.rc.low = rng, low
-				e.rc.matchedLiteral(flag, probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
+				e.rc.matchedLiteral(flag, probs, sym, uint32(buf[pos-d0]))
 				rng, low = e.rc.rng, e.rc.low
 			}
 			switch {
