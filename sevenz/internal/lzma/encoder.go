@@ -613,23 +613,29 @@ func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses 
 					rng <<= 8
 					low = e.rc.shiftOut(low)
 				}
-				v := sym << 24
-				t := uint32(1)
-				for range 8 {
-					b := v >> 31
+				// sym's bits from the top, below a marker bit: the tree's
+				// index is what is above the bit being coded.
+				v := sym | 0x100
+				for v < 0x10000 {
+					b := v >> 7 & 1
+					p := &probs[v>>8&0xFF]
 					v <<= 1
-					p := &probs[t&0xFF]
 					pv := uint32(*p)
 					bound := (rng >> probBits) * pv
 					mask := -b
-					low += uint64(bound & mask)
-					rng = bound + (rng-bound-bound)&mask
+					// Selects and the marker bit take fewer instructions
+					// than masks and a counter.
+					r1 := rng - bound
+					rng = bound
+					if b != 0 {
+						low += uint64(bound)
+						rng = r1
+					}
 					*p = adapt(pv, mask)
 					if rng < topValue {
 						rng <<= 8
 						low = e.rc.shiftOut(low)
 					}
-					t = t<<1 | b
 				}
 			} else {
 				e.rc.rng, e.rc.low = rng, low
