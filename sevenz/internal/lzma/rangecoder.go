@@ -201,26 +201,30 @@ func (e *rangeEncoder) matchedLiteral(flag *prob, probs *[0x300]prob, sym, match
 		rng <<= 8
 		low = e.shiftOut(low)
 	}
-	v, mv := sym<<24, match<<24
-	ctx, offs := uint32(1), uint32(0x100)
-	for range 8 {
-		b := v >> 31
-		mb := mv >> 31
-		v <<= 1
+	// As 7-Zip does it: sym's bits below a marker bit (the tree's index is
+	// what is above the bit being coded), match's shifted along, so that
+	// bit 8 of both is the bit just coded.
+	v, mv := sym|0x100, match
+	offs := uint32(0x100)
+	for v < 0x10000 {
 		mv <<= 1
-		p := &probs[offs+(mb<<8)&offs+ctx]
+		p := &probs[(offs+mv&offs+v>>8)&0x3FF]
+		b := v >> 7 & 1
+		v <<= 1
 		pv := uint32(*p)
 		bound := (rng >> probBits) * pv
-		mask := -b
-		low += uint64(bound & mask)
-		rng = bound + (rng-bound-bound)&mask
-		*p = adapt(pv, mask)
+		r1 := rng - bound
+		rng = bound
+		if b != 0 {
+			low += uint64(bound)
+			rng = r1
+		}
+		*p = adapt(pv, -b)
 		if rng < topValue {
 			rng <<= 8
 			low = e.shiftOut(low)
 		}
-		ctx = ctx<<1 | b
-		offs &^= (mb ^ b) << 8
+		offs &^= mv ^ v
 	}
 	e.rng, e.low = rng, low
 }
