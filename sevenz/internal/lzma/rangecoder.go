@@ -135,17 +135,20 @@ func (e *rangeEncoder) direct(v uint32, n uint) {
 func (e *rangeEncoder) tree(probs []prob, v uint32, n uint) {
 	rng, low := e.rng, e.low
 	v <<= (32 - n) & 31
-	m := uint32(1)
-	for range n {
+	// m walks down the tree from 1 and leaves it at 1<<n.
+	for m, top := uint32(1), uint32(1)<<(n&31); m < top; {
 		b := v >> 31
 		v <<= 1
 		p := &probs[m]
 		pv := uint32(*p)
 		bound := (rng >> probBits) * pv
-		mask := -b
-		low += uint64(bound & mask)
-		rng = bound + (rng-bound-bound)&mask
-		*p = adapt(pv, mask)
+		r1 := rng - bound
+		rng = bound
+		if b != 0 {
+			low += uint64(bound)
+			rng = r1
+		}
+		*p = adapt(pv, -b)
 		if rng < topValue {
 			rng <<= 8
 			low = e.shiftOut(low)
@@ -242,17 +245,19 @@ func (e *rangeEncoder) shiftOut(low uint64) uint64 {
 // It keeps the coder's registers in locals, as tree does.
 func (e *rangeEncoder) reverseTree(probs []prob, v uint32, n uint) {
 	rng, low := e.rng, e.low
-	m := uint32(1)
-	for range n {
+	for m, top := uint32(1), uint32(1)<<(n&31); m < top; {
 		b := v & 1
 		v >>= 1
 		p := &probs[m]
 		pv := uint32(*p)
 		bound := (rng >> probBits) * pv
-		mask := -b
-		low += uint64(bound & mask)
-		rng = bound + (rng-bound-bound)&mask
-		*p = adapt(pv, mask)
+		r1 := rng - bound
+		rng = bound
+		if b != 0 {
+			low += uint64(bound)
+			rng = r1
+		}
+		*p = adapt(pv, -b)
 		if rng < topValue {
 			rng <<= 8
 			low = e.shiftOut(low)
