@@ -119,7 +119,9 @@ func (e *rangeEncoder) direct(v uint32, n uint) {
 	v <<= (32 - n) & 31
 	for range n {
 		rng >>= 1
-		low += uint64(rng & -(v >> 31))
+		if v>>31 != 0 {
+			low += uint64(rng)
+		}
 		v <<= 1
 		if rng < topValue {
 			rng <<= 8
