@@ -166,7 +166,7 @@ func openSelection(ctx context.Context, db *pgxpool.Pool, spec Spec, list string
 		return nil, err
 	}
 	var snapshot string
-	if _, err := conn.Exec(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`); err == nil {
+	if _, err = conn.Exec(ctx, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`); err == nil {
 		err = conn.QueryRow(ctx, `SELECT pg_export_snapshot()`).Scan(&snapshot)
 	}
 	if err != nil {
@@ -274,7 +274,7 @@ func (rd *reading) copyAttached(ctx context.Context, dir string, imported chan s
 		return nil, err
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
-	if _, err := conn.PgConn().CopyTo(ctx, w, copySQL(rd.sel.attached)); err == nil {
+	if _, err = conn.PgConn().CopyTo(ctx, w, copySQL(rd.sel.attached)); err == nil {
 		err = w.Flush()
 	}
 	if err != nil {
