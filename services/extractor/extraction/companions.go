@@ -3,6 +3,7 @@ package extraction
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -164,6 +165,11 @@ func loadAreaBook(ctx context.Context, db *pgxpool.Pool) (*areaBook, error) {
 		return nil, fmt.Errorf("extraction: area names and referentials: %w", err)
 	}
 	return b, nil
+}
+
+// objects are every object the store lists, in order (compareRefs).
+func (b *areaBook) objects() []AreaRef {
+	return slices.SortedFunc(maps.Keys(b.info), compareRefs)
 }
 
 func (b *areaBook) lookup(ref AreaRef) (AreaInfo, bool) {

@@ -13,8 +13,17 @@ import (
 // Deferred rows come back by object kind and code, then pôle, each group
 // in arrival order; the spool leaves no file behind.
 func TestDeferredGroupsRowsByObjectAndPole(t *testing.T) {
+	// Without the store's objects every row is in one bucket; with them
+	// they spread over several, read back in order.
+	for _, objects := range [][]AreaRef{nil, {{KindCommune, "31069"}, {KindCommune, "31555"}, {KindCommune, "82121"},
+		{KindDepartement, "31"}, {KindMaille10, "10kmL93E057N628"}}} {
+		testDeferredOrder(t, objects)
+	}
+}
+
+func testDeferredOrder(t *testing.T, objects []AreaRef) {
 	dir := t.TempDir()
-	d := newDeferred(dir)
+	d := newDeferred(dir, objects)
 	defer d.close()
 	in := []struct {
 		rec  string
@@ -36,6 +45,15 @@ func TestDeferredGroupsRowsByObjectAndPole(t *testing.T) {
 	}
 	if files, _ := os.ReadDir(dir); len(files) != 0 {
 		t.Errorf("the spool is visible in the folder: %v", files)
+	}
+	used := 0
+	for _, b := range d.buckets {
+		if b != nil {
+			used++
+		}
+	}
+	if want := map[bool]int{true: 1, false: 5}[objects == nil]; used != want {
+		t.Errorf("rows of %d objects in %d buckets, want %d", len(objects), used, want)
 	}
 	var got []string
 	if err := d.each(func(rec []byte) error { got = append(got, string(rec)); return nil }); err != nil {

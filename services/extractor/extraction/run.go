@@ -110,12 +110,12 @@ func Extract(ctx context.Context, spec Spec, dir string, opt Options) (*Result, 
 	if _, err := out.archiveFor(DeliverableKey{File: F1}); err != nil {
 		return nil, err
 	}
-	sensitive := newDeferred(dir)
-	defer sensitive.close()
 	book, err := loadAreaBook(ctx, opt.DB)
 	if err != nil {
 		return nil, err
 	}
+	sensitive := newDeferred(dir, book.objects())
+	defer sensitive.close()
 	r := newRouter(ctx, spec, l, newAreas(opt.DB), book, out, sensitive)
 	if err := rd.read(ctx, opt, r, dir); err != nil {
 		return nil, err
