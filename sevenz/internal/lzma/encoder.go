@@ -642,14 +642,7 @@ func (e *Encoder) literalRun(buf []byte, pos, limit, misses int) (next, nmisses 
 				e.rc.matchedLiteral(flag, probs, sym, uint32(buf[pos-d0]))
 				rng, low = e.rc.rng, e.rc.low
 			}
-			switch {
-			case st < 4:
-				m.state = 0
-			case st < 10:
-				m.state = st - 3
-			default:
-				m.state = st - 6
-			}
+			m.state = afterLiteral(st)
 		}
 		pos++
 		misses++
@@ -702,14 +695,7 @@ func (e *Encoder) literal(buf []byte, pos int) {
 	} else {
 		e.rc.matchedLiteral(flag, probs, sym, uint32(buf[pos-int(m.reps[0])-1]))
 	}
-	switch {
-	case st < 4:
-		m.state = 0
-	case st < 10:
-		m.state = st - 3
-	default:
-		m.state = st - 6
-	}
+	m.state = afterLiteral(st)
 }
 
 func (e *Encoder) shortRep(pos int) {
@@ -819,4 +805,16 @@ func (e *Encoder) match(buf []byte, pos, dist, length int) {
 		m.state = 10
 	}
 	e.skip(buf, pos+length)
+}
+
+// afterLiteral is the state that follows a literal coded in state st.
+func afterLiteral(st uint32) uint32 {
+	switch {
+	case st < 4:
+		return 0
+	case st < 10:
+		return st - 3
+	default:
+		return st - 6
+	}
 }
