@@ -116,6 +116,9 @@ func (a *areas) fetchAhead(ctx context.Context, i int) error {
 		if err := rows.Scan(&j, &w); err != nil {
 			return err
 		}
+		if _, cached := a.wkt[batch[j-1]]; cached {
+			continue // counted once in the cache's bytes
+		}
 		if !a.put(batch[j-1], w, j == 1) {
 			break
 		}
