@@ -11,6 +11,7 @@ import (
 
 	"sinp.occitanie.fr/observations/source"
 	"sinp.occitanie.fr/observations/storetest"
+	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 )
 
 // What the store says of an observation, for the exchange fields.
@@ -220,7 +221,10 @@ func setOf(s []string) map[string]struct{} {
 func TestExcelOptionAddsAByteOrderMark(t *testing.T) {
 	db := storetest.Pool(t)
 	plain, dirPlain := extract(t, db, Spec{Reference: "X-PLAIN", PerimeterWKT: toulouseBox})
-	excel, dirExcel := extract(t, db, Spec{Reference: "X-PLAIN", PerimeterWKT: toulouseBox, Excel: true})
+	// As a request asks for it (ExtractionOptions.excel).
+	asked := SpecFrom(&eventsv1.Perimeter{Wkt: toulouseBox}, nil, nil, &eventsv1.ExtractionOptions{Excel: true})
+	asked.Reference = "X-PLAIN"
+	excel, dirExcel := extract(t, db, asked)
 	a := readArchive(t, filepath.Join(dirPlain, plain.Deliverables[0].ArchiveName), "")
 	b := readArchive(t, filepath.Join(dirExcel, excel.Deliverables[0].ArchiveName), "")
 	n := 0

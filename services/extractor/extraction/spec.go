@@ -79,6 +79,7 @@ func SpecFrom(p *eventsv1.Perimeter, scope *eventsv1.TaxonomicScope, period *eve
 		To:              period.GetTo(),
 		Buffer:          o.GetBufferByPrecision(),
 		SplitByGeometry: o.GetSplitByGeometryType(),
+		Excel:           o.GetExcel(),
 	}
 	if o.GetAttachedGeometry() == eventsv1.AttachedGeometry_ATTACHED_GEOMETRY_MOST_PRECISE {
 		s.Attached = AttachedMostPrecise

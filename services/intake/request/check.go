@@ -250,7 +250,7 @@ func Check(s Submission, signedIn bool, today time.Time, lim Limits) (Checked, [
 
 	c.Options = &eventsv1.ExtractionOptions{AttachedGeometry: eventsv1.AttachedGeometry_ATTACHED_GEOMETRY_NONE}
 	if o := s.Options; o != nil {
-		c.Options.BufferByPrecision, c.Options.SplitByGeometryType = o.BufferByPrecision, o.SplitByGeometryType
+		c.Options.BufferByPrecision, c.Options.SplitByGeometryType, c.Options.Excel = o.BufferByPrecision, o.SplitByGeometryType, o.Excel
 		switch o.AttachedGeometry {
 		case eventsv1.AttachedGeometry_ATTACHED_GEOMETRY_UNSPECIFIED, eventsv1.AttachedGeometry_ATTACHED_GEOMETRY_NONE:
 			c.Options.AttachedGeometry = eventsv1.AttachedGeometry_ATTACHED_GEOMETRY_NONE

@@ -230,3 +230,23 @@ func TestAccountLessSubmissionsAreCountedByAddress(t *testing.T) {
 		t.Errorf("the fourth: %v until %s", limited, until)
 	}
 }
+
+// The requester's output options reach the checked request as asked.
+func TestOutputOptionsAreKept(t *testing.T) {
+	for _, o := range []*eventsv1.ExtractionOptions{
+		{BufferByPrecision: true},
+		{SplitByGeometryType: true},
+		{Excel: true},
+		{BufferByPrecision: true, SplitByGeometryType: true, Excel: true},
+	} {
+		s := good()
+		s.Options = o
+		c, bad := Check(s, true, today, DefaultLimits())
+		if len(bad) > 0 {
+			t.Fatal(bad)
+		}
+		if c.Options.BufferByPrecision != o.BufferByPrecision || c.Options.SplitByGeometryType != o.SplitByGeometryType || c.Options.Excel != o.Excel {
+			t.Errorf("asked %v, checked %v", o, c.Options)
+		}
+	}
+}

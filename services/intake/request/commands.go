@@ -92,6 +92,7 @@ func submitCommand() *cli.Command {
 		buffer := fs.Bool("buffer", false, "also observations within their precision of the perimeter")
 		attached := fs.String("attached", "none", "geometry of observations attached to an object: none or most_precise")
 		split := fs.Bool("split", false, "one file per geometry type")
+		excel := fs.Bool("excel", false, "CSV files for Excel (UTF-8 with a byte order mark)")
 		name := fs.String("name", "", "without an account: your name")
 		email := fs.String("email", "", "without an account: your email")
 		structure := fs.String("structure", "", "without an account: your structure")
@@ -102,7 +103,7 @@ func submitCommand() *cli.Command {
 		}
 		req := &intakev1.SubmitRequestRequest{Purpose: *purpose, CharterAccepted: *charter, IdempotencyKey: *key,
 			Scope: &eventsv1.TaxonomicScope{Poles: splitList(*poles)}, Period: &eventsv1.Period{From: *from, To: *to},
-			Options: &eventsv1.ExtractionOptions{BufferByPrecision: *buffer, SplitByGeometryType: *split}}
+			Options: &eventsv1.ExtractionOptions{BufferByPrecision: *buffer, SplitByGeometryType: *split, Excel: *excel}}
 		for _, r := range splitList(*cdRefs) {
 			n, err := strconv.ParseInt(r, 10, 64)
 			if err != nil {

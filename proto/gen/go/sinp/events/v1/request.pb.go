@@ -461,8 +461,11 @@ type ExtractionOptions struct {
 	AttachedGeometry  AttachedGeometry `protobuf:"varint,2,opt,name=attached_geometry,json=attachedGeometry,proto3,enum=sinp.events.v1.AttachedGeometry" json:"attached_geometry,omitempty"`
 	// Split files by geometry type (points, lignes, polygones, obj_geograph).
 	SplitByGeometryType bool `protobuf:"varint,3,opt,name=split_by_geometry_type,json=splitByGeometryType,proto3" json:"split_by_geometry_type,omitempty"`
-	unknownFields       protoimpl.UnknownFields
-	sizeCache           protoimpl.SizeCache
+	// CSV files and descriptor for Excel: UTF-8 with a byte order mark
+	// (the default has none).
+	Excel         bool `protobuf:"varint,4,opt,name=excel,proto3" json:"excel,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ExtractionOptions) Reset() {
@@ -512,6 +515,13 @@ func (x *ExtractionOptions) GetAttachedGeometry() AttachedGeometry {
 func (x *ExtractionOptions) GetSplitByGeometryType() bool {
 	if x != nil {
 		return x.SplitByGeometryType
+	}
+	return false
+}
+
+func (x *ExtractionOptions) GetExcel() bool {
+	if x != nil {
+		return x.Excel
 	}
 	return false
 }
@@ -919,11 +929,12 @@ const file_sinp_events_v1_request_proto_rawDesc = "" +
 	"\acd_refs\x18\x02 \x03(\x03R\x06cdRefs\",\n" +
 	"\x06Period\x12\x12\n" +
 	"\x04from\x18\x01 \x01(\tR\x04from\x12\x0e\n" +
-	"\x02to\x18\x02 \x01(\tR\x02to\"\xc7\x01\n" +
+	"\x02to\x18\x02 \x01(\tR\x02to\"\xdd\x01\n" +
 	"\x11ExtractionOptions\x12.\n" +
 	"\x13buffer_by_precision\x18\x01 \x01(\bR\x11bufferByPrecision\x12M\n" +
 	"\x11attached_geometry\x18\x02 \x01(\x0e2 .sinp.events.v1.AttachedGeometryR\x10attachedGeometry\x123\n" +
-	"\x16split_by_geometry_type\x18\x03 \x01(\bR\x13splitByGeometryType\"\xd5\x03\n" +
+	"\x16split_by_geometry_type\x18\x03 \x01(\bR\x13splitByGeometryType\x12\x14\n" +
+	"\x05excel\x18\x04 \x01(\bR\x05excel\"\xd5\x03\n" +
 	"\x10RequestSubmitted\x12(\n" +
 	"\x04meta\x18\x01 \x01(\v2\x14.sinp.events.v1.MetaR\x04meta\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x127\n" +
