@@ -21,6 +21,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"sinp.occitanie.fr/platform/bus"
+	"sinp.occitanie.fr/platform/testenv"
 	deliveryv1 "sinp.occitanie.fr/proto/gen/go/sinp/delivery/v1"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	intakev1 "sinp.occitanie.fr/proto/gen/go/sinp/intake/v1"
@@ -212,7 +213,7 @@ func TestDropZonesFromReleaseToExpiry(t *testing.T) {
 		if _, err := deliveries.GetPassword(as(p.adherent), &deliveryv1.GetPasswordRequest{DeliverableId: f1A.DeliverableId}); status.Code(err) != codes.FailedPrecondition {
 			t.Errorf("the password of an F1: %v", err)
 		}
-		if _, err := exec.LookPath("7zz"); err == nil || os.Getenv("CI") != "" {
+		if _, err := exec.LookPath("7zz"); err == nil || testenv.CI() {
 			f2 := filepath.Join(dir, filepath.Base(f2A.FileName))
 			if out, err := exec.Command("7zz", "t", "-p"+pw.Password, f2).CombinedOutput(); err != nil {
 				t.Errorf("7zz t with its password: %v\n%s", err, out)

@@ -15,6 +15,7 @@ import (
 
 	"sinp.occitanie.fr/platform/cli"
 	"sinp.occitanie.fr/platform/config"
+	"sinp.occitanie.fr/platform/testenv"
 )
 
 type composeFile struct {
@@ -84,10 +85,7 @@ func TestComposeRunsEveryServiceWithItsDependencies(t *testing.T) {
 // sinp pack writes an archive a real 7-Zip accepts.
 func TestPackWritesAnArchive7ZipAccepts(t *testing.T) {
 	if _, err := exec.LookPath("7zz"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("7zz is required in CI")
-		}
-		t.Skip("7zz not installed")
+		testenv.Missing(t, "7zz (./scripts/setup.sh installs it): %v", err)
 	}
 	dir := t.TempDir()
 	src := filepath.Join(dir, "relevé.csv")

@@ -16,6 +16,7 @@ import (
 	"sinp.occitanie.fr/platform/consumer"
 	"sinp.occitanie.fr/platform/localpg"
 	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/testenv"
 )
 
 const pingEvents = 150
@@ -46,10 +47,7 @@ func newFlow(t *testing.T) *flow {
 	_ = os.Chmod(dir, 0o755)
 	cluster, err := localpg.StartPrivate(ctx, dir, freePort(t))
 	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("a private PostgreSQL cluster is needed in CI: %v", err)
-		}
-		t.Skipf("no private PostgreSQL cluster here: %v", err)
+		testenv.Missing(t, "a private PostgreSQL cluster: %v", err)
 	}
 	t.Cleanup(func() {
 		_ = cluster.Halt()

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"sinp.occitanie.fr/platform/testenv"
 )
 
 // Dir returns the shared data folder: SINP_SHARED_DATA when set, else
@@ -52,9 +54,6 @@ func Require(t testing.TB, elem ...string) string {
 			return p
 		}
 	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("shared data needed in CI: %v", err)
-	}
-	t.Skipf("shared data absent, test skipped: %v", err)
+	testenv.Missing(t, "shared data: %v", err)
 	return ""
 }

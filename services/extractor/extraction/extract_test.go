@@ -22,6 +22,7 @@ import (
 	"sinp.occitanie.fr/observations/source"
 	"sinp.occitanie.fr/observations/storetest"
 	"sinp.occitanie.fr/platform/archivekey"
+	"sinp.occitanie.fr/platform/testenv"
 	"sinp.occitanie.fr/sevenz"
 )
 
@@ -481,10 +482,7 @@ func sortedSets(m map[string]map[string]bool) []string {
 func TestArchivesPass7ZipAndOpenInGDAL(t *testing.T) {
 	for _, tool := range []string{"7zz", "ogrinfo"} {
 		if _, err := exec.LookPath(tool); err != nil {
-			if os.Getenv("CI") != "" {
-				t.Fatalf("%s is required in CI: %v", tool, err)
-			}
-			t.Skipf("%s not installed (./scripts/setup.sh installs it)", tool)
+			testenv.Missing(t, "%s (./scripts/setup.sh installs it): %v", tool, err)
 		}
 	}
 	db := storetest.Pool(t)
