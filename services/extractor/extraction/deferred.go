@@ -92,12 +92,8 @@ func (d *deferred) add(rec []byte, g blurGroup) error {
 	}
 	b := d.buckets[d.bucketOf(g.obj)]
 	if b == nil {
-		f, err := os.CreateTemp(d.dir, ".sensitive-*")
+		f, err := unlinkedTemp(d.dir, ".sensitive-*")
 		if err != nil {
-			return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
-		}
-		if err := os.Remove(f.Name()); err != nil {
-			f.Close()
 			return fmt.Errorf("extraction: spool of sensitive rows: %w", err)
 		}
 		b = &spoolBucket{f: f, w: bufio.NewWriterSize(f, 64<<10)}
@@ -192,6 +188,20 @@ func (b *spoolBucket) index(rows []deferredRow) ([]deferredRow, error) {
 		off += int64(len(head)) + int64(n)
 	}
 	return rows, nil
+}
+
+// unlinkedTemp creates a temporary file in dir and removes its name at
+// once: it lives as long as it is open, and a crash leaves nothing behind.
+func unlinkedTemp(dir, pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(dir, pattern)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.Remove(f.Name()); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // close releases the spool (idempotent).

@@ -265,12 +265,8 @@ func (rd *reading) copyAttached(ctx context.Context, dir string, imported chan s
 		}
 	}
 	signal()
-	f, err := os.CreateTemp(dir, ".attached-*")
+	f, err := unlinkedTemp(dir, ".attached-*")
 	if err != nil {
-		return nil, err
-	}
-	if err := os.Remove(f.Name()); err != nil {
-		f.Close()
 		return nil, err
 	}
 	w := bufio.NewWriterSize(f, 256<<10)
