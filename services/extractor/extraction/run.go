@@ -258,11 +258,9 @@ func (rd *reading) copyAttached(ctx context.Context, dir string, imported chan s
 		return nil, err
 	}
 	defer done()
-	for _, s := range append(slices.Clone(sessionSettings), `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`,
-		`SET TRANSACTION SNAPSHOT `+quoteLiteral(rd.snapshot)) {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			return nil, fmt.Errorf("%s: %w", s, err)
-		}
+	if err := setUp(ctx, conn, `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`,
+		`SET TRANSACTION SNAPSHOT `+quoteLiteral(rd.snapshot)); err != nil {
+		return nil, err
 	}
 	signal()
 	f, err := unlinkedTemp(dir, ".attached-*")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -32,6 +33,16 @@ var sessionSettings = []string{
 	"SET work_mem = '64MB'",
 }
 
+// setUp runs sessionSettings, then the statements more, on conn.
+func setUp(ctx context.Context, conn *pgx.Conn, more ...string) error {
+	for _, s := range append(slices.Clone(sessionSettings), more...) {
+		if _, err := conn.Exec(ctx, s); err != nil {
+			return fmt.Errorf("extraction: %s: %w", s, err)
+		}
+	}
+	return nil
+}
+
 // selection is the query of one run, self-contained SQL: the rows read in
 // one pass, in the store's order.
 type selection struct {
@@ -51,10 +62,8 @@ type selection struct {
 // prepareSelection sets the session up and builds the query, selecting
 // list (layout.selectList for a run, layout.placingList for an estimate).
 func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list string) (*selection, error) {
-	for _, s := range sessionSettings {
-		if _, err := conn.Exec(ctx, s); err != nil {
-			return nil, fmt.Errorf("extraction: %s: %w", s, err)
-		}
+	if err := setUp(ctx, conn); err != nil {
+		return nil, err
 	}
 	if _, err := conn.Exec(ctx, `DROP TABLE IF EXISTS pg_temp.extract_perimeter, pg_temp.extract_hit`); err != nil {
 		return nil, err
