@@ -46,50 +46,6 @@ func redact(c *pgx.ConnConfig) string {
 	return fmt.Sprintf("postgres://%s@%s:%d/%s", c.User, c.Host, c.Port, c.Database)
 }
 
-// Beginner is what InTx needs: a pool, a connection or a transaction.
-type Beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
-
-// InTx runs fn in a transaction, committing when fn returns nil and rolling
-// back otherwise. Functions registered with AfterCommit on the transaction
-// run once it has committed.
-func InTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) error {
-	inner, err := db.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("pg.InTx: begin: %w", err)
-	}
-	tx := &hookedTx{Tx: inner}
-	defer func() { _ = inner.Rollback(context.WithoutCancel(ctx)) }()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	if err := inner.Commit(ctx); err != nil {
-		return fmt.Errorf("pg.InTx: commit: %w", err)
-	}
-	for _, f := range tx.after {
-		f()
-	}
-	return nil
-}
-
-// hookedTx is a transaction that knows what to do once committed.
-type hookedTx struct {
-	pgx.Tx
-	after []func()
-}
-
-// AfterCommit registers f to run once tx, a transaction InTx began, has
-// committed (never if it rolls back). It reports false, registering
-// nothing, for a transaction begun elsewhere.
-func AfterCommit(tx pgx.Tx, f func()) bool {
-	h, ok := tx.(*hookedTx)
-	if ok {
-		h.after = append(h.after, f)
-	}
-	return ok
-}
-
 // ErrNotFound is returned by repositories when a row does not exist.
 var ErrNotFound = errors.New("not found")
 
