@@ -59,7 +59,10 @@ type Delivery struct {
 	Replayed bool
 }
 
-// Handler changes state for one event, inside tx.
+// Handler changes state for one event, inside tx. Writes whose answer it
+// does not need, it may queue (pg.Queue): they go to the server with the
+// commit, and a batch of events then costs two round trips, not one per
+// statement. A queued statement that fails is the handler's failure.
 type Handler func(ctx context.Context, tx pgx.Tx, d Delivery) error
 
 type permanent struct{ err error }
@@ -347,10 +350,16 @@ func (h handlerError) Unwrap() error { return h.err }
 // infrastructure says whether err is the system's fault, not the event's:
 // the bookkeeping or the transaction failing, a database or bus that is
 // unreachable or unwritable. A handler's own timeout is the handler's,
-// unless the database does not answer.
+// unless the database does not answer; so is the failure of a statement
+// it queued, reported by the commit.
 func (c *Consumer) infrastructure(ctx context.Context, err error) bool {
 	var he handlerError
-	if !errors.As(err, &he) {
+	var queued *pg.QueuedError
+	if errors.As(err, &queued) {
+		// Only the handler queues statements (pg.Queue): they went with
+		// the commit, and their failure is the handler's.
+		he = handlerError{queued}
+	} else if !errors.As(err, &he) {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && (strings.HasPrefix(pgErr.Code, "22") || strings.HasPrefix(pgErr.Code, "23")) {
 			return false // a constraint the handler's writes broke, found at commit

@@ -108,13 +108,15 @@ func (e *Emitter) Emit(ctx context.Context, tx pgx.Tx, ev bus.Event) (string, er
 	if len(payload)+16 > limit { // room for the sequence the relay adds
 		return "", fmt.Errorf("outbox.Emit: %w: %s of %d bytes, the bus takes at most %d", ErrTooLarge, subject, len(payload), limit)
 	}
+	// Queued: the row goes to the server with the transaction's next
+	// statement or its commit, in their round trip (pg.Queue).
 	table := pgx.Identifier{e.Schema, "outbox"}.Sanitize()
 	if meta.Aggregate == "" || meta.Sequence != 0 {
-		_, err = tx.Exec(ctx, `INSERT INTO `+table+` (event_id, subject, payload) VALUES ($1, $2, $3)`, meta.EventId, subject, payload)
+		err = pg.Queue(ctx, tx, `INSERT INTO `+table+` (event_id, subject, payload) VALUES ($1, $2, $3)`, meta.EventId, subject, payload)
 	} else {
 		// The aggregate's next number, taken in the same statement; its row
 		// lock orders the aggregate's events as their transactions commit.
-		_, err = tx.Exec(ctx, `WITH s AS (INSERT INTO `+pgx.Identifier{e.Schema, "aggregate_sequence"}.Sanitize()+
+		err = pg.Queue(ctx, tx, `WITH s AS (INSERT INTO `+pgx.Identifier{e.Schema, "aggregate_sequence"}.Sanitize()+
 			` AS a (aggregate, seq) VALUES ($4, 1) ON CONFLICT (aggregate) DO UPDATE SET seq = a.seq + 1 RETURNING seq)
 			INSERT INTO `+table+` (event_id, subject, payload, sequence) SELECT $1, $2, $3, seq FROM s`,
 			meta.EventId, subject, payload, meta.Aggregate)
@@ -124,7 +126,7 @@ func (e *Emitter) Emit(ctx context.Context, tx pgx.Tx, ev bus.Event) (string, er
 	}
 	if e.Wake == nil || !pg.AfterCommit(tx, e.Wake) {
 		// PostgreSQL folds identical notifications of one transaction.
-		if _, err := tx.Exec(ctx, `SELECT pg_notify($1, '')`, Channel(e.Schema)); err != nil {
+		if err := pg.Queue(ctx, tx, `SELECT pg_notify($1, '')`, Channel(e.Schema)); err != nil {
 			return "", fmt.Errorf("outbox.Emit: %w", err)
 		}
 	}

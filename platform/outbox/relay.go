@@ -201,7 +201,10 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 	table := pgx.Identifier{r.Schema, "outbox"}.Sanitize()
 	var n int
 	var infra error
-	err := pg.InTx(ctx, asyncCommit{r.Pool}, func(tx pgx.Tx) error {
+	// synchronous_commit off: marking rows published need not wait for the
+	// disk, since if the mark is lost in a crash the rows are published
+	// again and JetStream drops them as duplicates (Nats-Msg-Id).
+	err := pg.InTx(ctx, pg.WithSettings(r.Pool, "synchronous_commit", "off"), func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT seq, event_id::text, subject, payload, coalesce(sequence, 0) FROM `+table+
 			` WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, r.batch())
 		if err != nil {
@@ -278,7 +281,8 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 			TestHooks.AfterPublish(r.Schema, subjects)
 		}
 		if len(ok) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE `+table+` SET published_at = now() WHERE seq = ANY($1)`, ok); err != nil {
+			// Sent with the commit (or the first refused row's update).
+			if err := pg.Queue(ctx, tx, `UPDATE `+table+` SET published_at = now() WHERE seq = ANY($1)`, ok); err != nil {
 				return err
 			}
 		}
@@ -308,17 +312,6 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 		return n, fmt.Errorf("outbox.Relay(%s): %w", r.Schema, infra)
 	}
 	return n, nil
-}
-
-// asyncCommit begins the relay's transactions with synchronous_commit off,
-// in the same round trip as BEGIN (one of five per claim): marking rows
-// published need not wait for the disk, since if the mark is lost in a
-// crash the rows are published again and JetStream drops them as
-// duplicates (Nats-Msg-Id).
-type asyncCommit struct{ pool *pgxpool.Pool }
-
-func (a asyncCommit) Begin(ctx context.Context) (pgx.Tx, error) {
-	return a.pool.BeginTx(ctx, pgx.TxOptions{BeginQuery: "BEGIN; SET LOCAL synchronous_commit = off"})
 }
 
 func (r *Relay) parkAfter() int {
