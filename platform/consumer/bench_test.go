@@ -40,9 +40,7 @@ func newPipeline(b *testing.B, batch int) *pipeline {
 	c := &consumer.Consumer{Name: "bench", Subjects: []string{bus.SubjectRequestRejected}, Schema: "svc",
 		Pool: pool, JS: ns.JS, Batch: batch, Handle: func(ctx context.Context, tx pgx.Tx, d consumer.Delivery) error {
 			// Its write needs no answer: queued, it goes with the commit.
-			ev := d.Event.(*eventsv1.RequestRejected)
-			if err := pg.Queue(ctx, tx, `INSERT INTO svc.rejection VALUES ($1, 1)
-				ON CONFLICT (reference) DO UPDATE SET times = svc.rejection.times + 1`, ev.Reference); err != nil {
+			if err := queueRejection(ctx, tx, d); err != nil {
 				return err
 			}
 			sent := d.Event.GetMeta().GetOccurredAt().AsTime()

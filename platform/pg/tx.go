@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -33,7 +34,7 @@ func InTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) error {
 	case *pgxpool.Pool:
 		pool = d
 	case withSettings:
-		pool, t.settings = d.pool, d.settings
+		pool, t.sets = d.pool, d.sets
 	case *pgxpool.Conn:
 		t.conn, t.own = d.Conn(), true
 	case *pgx.Conn:
@@ -54,32 +55,46 @@ func InTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) error {
 		defer c.Release()
 		t.conn, t.own = c.Conn(), true
 	}
-	defer t.rollback(context.WithoutCancel(ctx))
+	defer t.end(context.WithoutCancel(ctx))
 	if err := fn(t); err != nil {
 		return err
 	}
 	if err := t.commit(ctx); err != nil {
 		return fmt.Errorf("pg.InTx: commit: %w", err)
 	}
+	t.end(ctx) // the hooks find it ended
 	for _, f := range t.after {
 		f()
 	}
 	return nil
 }
 
-// WithSettings is pool whose InTx transactions set each name to its value
-// for themselves (set_config(name, value, true), like SET LOCAL), in their
-// BEGIN's round trip: WithSettings(pool, "synchronous_commit", "off").
+// WithSettings is pool whose InTx transactions SET LOCAL each name to its
+// value, in their BEGIN's round trip: WithSettings(pool,
+// "synchronous_commit", "off"). For settings of how statements run
+// (synchronous_commit, statement_timeout, lock_timeout), not of how they
+// are parsed: the statements sent with BEGIN are prepared before it, so
+// search_path would miss them.
 func WithSettings(pool *pgxpool.Pool, nameValues ...string) Beginner {
 	if len(nameValues)%2 != 0 {
 		panic("pg.WithSettings: names and values go in pairs")
 	}
-	return withSettings{pool, nameValues}
+	var sets []string
+	for i := 0; i < len(nameValues); i += 2 {
+		name := nameValues[i]
+		if name == "" || strings.Trim(name, "abcdefghijklmnopqrstuvwxyz_.") != "" {
+			panic(fmt.Sprintf("pg.WithSettings: %q is not a setting's name", name))
+		}
+		sets = append(sets, "SET LOCAL "+name+" = '"+strings.ReplaceAll(nameValues[i+1], "'", "''")+"'")
+	}
+	return withSettings{pool, sets}
 }
 
 type withSettings struct {
-	pool     *pgxpool.Pool
-	settings []string
+	pool *pgxpool.Pool
+	// sets are SET LOCAL statements: unlike a SELECT, they take no
+	// snapshot, so SET TRANSACTION may follow.
+	sets []string
 }
 
 // Begin begins at once, for callers other than InTx.
@@ -88,8 +103,8 @@ func (w withSettings) Begin(ctx context.Context) (pgx.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < len(w.settings); i += 2 {
-		if _, err := tx.Exec(ctx, setConfig, w.settings[i], w.settings[i+1]); err != nil {
+	for _, set := range w.sets {
+		if _, err := tx.Exec(ctx, set); err != nil {
 			_ = tx.Rollback(ctx)
 			return nil, err
 		}
@@ -97,21 +112,24 @@ func (w withSettings) Begin(ctx context.Context) (pgx.Tx, error) {
 	return tx, nil
 }
 
-const setConfig = `SELECT set_config($1, $2, true)`
-
 // Queue adds to tx a statement whose answer its caller does not need (an
 // INSERT, an UPDATE): it reaches the server with tx's next statement or
-// with its COMMIT, in their round trip, and in order. Should it fail, that
-// statement or the commit fails with a *QueuedError and the transaction
-// is rolled back. sql is one statement. On a transaction InTx did not
-// begin, the statement runs at once.
+// with its COMMIT, in their round trip and under their context, in order.
+// Should it fail, that statement or the commit fails with a *QueuedError
+// and the transaction is rolled back. sql is one statement. On a
+// transaction InTx did not begin, or with a query mode of its own, the
+// statement runs at once, under ctx.
 func Queue(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
-	if t, ok := tx.(*pipelinedTx); ok {
-		t.queued = append(t.queued, queued{sql, args})
-		return nil
+	t, ok := tx.(*pipelinedTx)
+	if !ok || !batchable(args) {
+		_, err := tx.Exec(ctx, sql, args...)
+		return err
 	}
-	_, err := tx.Exec(ctx, sql, args...)
-	return err
+	if err := t.usable(); err != nil {
+		return err
+	}
+	t.queued = append(t.queued, queued{sql, args})
+	return nil
 }
 
 // QueuedError is the failure of a statement Queue held back, reported by
@@ -155,12 +173,28 @@ type pipelinedTx struct {
 	conn  *pgx.Conn
 	own   bool
 	inner pgx.Tx
-	// settings are name, value pairs set after BEGIN.
-	settings []string
-	queued   []queued
-	after    []func()
+	// sets are SET LOCAL statements sent after BEGIN.
+	sets   []string
+	queued []queued
+	after  []func()
 	// finished: COMMIT went in a batch; inner must not be touched.
 	finished bool
+	// err: a batch carrying what waited failed; the transaction is lost
+	// (queued writes may not have reached the server).
+	err error
+	// done: InTx has returned; the connection may be another's.
+	done bool
+}
+
+// usable says whether statements may still go through t.
+func (t *pipelinedTx) usable() error {
+	switch {
+	case t.done:
+		return pgx.ErrTxClosed
+	case t.err != nil:
+		return fmt.Errorf("an earlier statement of the transaction failed: %w", t.err)
+	}
+	return nil
 }
 
 // prelude is what must precede the next statement: BEGIN (and the
@@ -169,8 +203,8 @@ func (t *pipelinedTx) prelude() *pgx.Batch {
 	b := &pgx.Batch{}
 	if t.inner == nil {
 		b.BeginTx(pgx.TxOptions{})
-		for i := 0; i < len(t.settings); i += 2 {
-			b.Queue(setConfig, t.settings[i], t.settings[i+1])
+		for _, set := range t.sets {
+			b.Queue(set)
 		}
 	}
 	for _, q := range t.queued {
@@ -180,8 +214,12 @@ func (t *pipelinedTx) prelude() *pgx.Batch {
 }
 
 // send sends b, a prelude and what was added to it, and reads the
-// prelude's results: the caller reads the rest and closes.
+// prelude's results: the caller reads the rest and closes. A failure here
+// loses the transaction: later statements and the commit report it.
 func (t *pipelinedTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults, error) {
+	if err := t.usable(); err != nil {
+		return nil, err
+	}
 	began := t.inner == nil
 	pending := t.queued
 	t.queued = nil
@@ -192,31 +230,65 @@ func (t *pipelinedTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults,
 	} else {
 		br = t.inner.SendBatch(ctx, b)
 	}
+	fail := func(i int, err error) (pgx.BatchResults, error) {
+		_ = br.Close()
+		t.err = t.blame(b, i, began, pending, err)
+		return nil, t.err
+	}
+	i := 0
 	if began {
-		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return nil, fmt.Errorf("begin: %w", err)
-		}
-		for range len(t.settings) / 2 {
+		for range 1 + len(t.sets) {
 			if _, err := br.Exec(); err != nil {
-				_ = br.Close()
-				return nil, fmt.Errorf("begin: settings: %w", err)
+				return fail(i, err)
 			}
+			i++
 		}
 	}
-	for _, q := range pending {
+	for range pending {
 		if _, err := br.Exec(); err != nil {
-			_ = br.Close()
-			return nil, &QueuedError{SQL: q.sql, Err: err}
+			return fail(i, err)
 		}
+		i++
 	}
 	return br, nil
+}
+
+// blame names the statement of b whose failure err is: the i-th result's,
+// unless pgx failed the whole batch before sending it (it names the
+// statement it could not prepare or encode) or the context was done.
+func (t *pipelinedTx) blame(b *pgx.Batch, i int, began bool, pending []queued, err error) error {
+	var pre pgx.ErrPreprocessingBatch
+	if errors.As(err, &pre) {
+		i = -1
+		for j, q := range b.QueuedQueries {
+			if q.SQL == pre.SQL() {
+				i = j
+				break
+			}
+		}
+	} else if ctx := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded); ctx {
+		return err
+	}
+	first := 0 // index of the first queued statement in b
+	if began {
+		first = 1 + len(t.sets)
+	}
+	switch {
+	case i >= first && i < first+len(pending):
+		return &QueuedError{SQL: pending[i-first].sql, Err: err}
+	case began && i >= 0 && i < first:
+		return fmt.Errorf("begin: %w", err)
+	}
+	return err // the caller's own statement, or the whole batch
 }
 
 func (t *pipelinedTx) waiting() bool { return t.inner == nil || len(t.queued) > 0 }
 
 // flush sends what waits, alone.
 func (t *pipelinedTx) flush(ctx context.Context) error {
+	if err := t.usable(); err != nil {
+		return err
+	}
 	if !t.waiting() {
 		return nil
 	}
@@ -243,6 +315,9 @@ func batchable(args []any) bool {
 }
 
 func (t *pipelinedTx) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if err := t.usable(); err != nil {
+		return pgconn.CommandTag{}, err
+	}
 	if !t.waiting() {
 		return t.inner.Exec(ctx, sql, args...)
 	}
@@ -265,13 +340,17 @@ func (t *pipelinedTx) Exec(ctx context.Context, sql string, args ...any) (pgconn
 	return tag, err
 }
 
+// Query's rows are never nil: on error they carry it, as pgx's do.
 func (t *pipelinedTx) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := t.usable(); err != nil {
+		return errRows{err}, err
+	}
 	if !t.waiting() {
 		return t.inner.Query(ctx, sql, args...)
 	}
 	if !batchable(args) {
 		if err := t.flush(ctx); err != nil {
-			return nil, err
+			return errRows{err}, err
 		}
 		return t.inner.Query(ctx, sql, args...)
 	}
@@ -279,12 +358,12 @@ func (t *pipelinedTx) Query(ctx context.Context, sql string, args ...any) (pgx.R
 	b.Queue(sql, args...)
 	br, err := t.send(ctx, b)
 	if err != nil {
-		return nil, err
+		return errRows{err}, err
 	}
 	rows, err := br.Query()
 	if err != nil {
 		_ = br.Close()
-		return nil, err
+		return errRows{err}, err
 	}
 	return &batchRows{Rows: rows, br: br}, nil
 }
@@ -315,23 +394,35 @@ func (t *pipelinedTx) Prepare(ctx context.Context, name, sql string) (*pgconn.St
 	return t.inner.Prepare(ctx, name, sql)
 }
 
-// Begin starts a savepoint; what waits is sent first, outside it.
+// Begin starts a savepoint; what waits is sent first, outside it. What is
+// queued on t while the savepoint is open goes before the savepoint's next
+// statement, inside it, as if it had run at once.
 func (t *pipelinedTx) Begin(ctx context.Context) (pgx.Tx, error) {
 	if err := t.flush(ctx); err != nil {
 		return nil, err
 	}
-	return t.inner.Begin(ctx)
+	sp, err := t.inner.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &savepoint{Tx: sp, outer: t}, nil
 }
 
 func (t *pipelinedTx) LargeObjects() pgx.LargeObjects {
-	_ = t.flush(context.Background()) // a failure shows in the first call
+	if err := t.flush(context.Background()); err != nil || t.inner == nil {
+		return pgx.LargeObjects{} // its calls fail
+	}
 	return t.inner.LargeObjects()
 }
 
-// Conn is the transaction's connection. Statements sent on it directly
-// bypass what waits: send them through the transaction.
+// Conn is the transaction's connection (nil once InTx has returned).
+// Statements sent on it directly bypass what waits: send them through the
+// transaction.
 func (t *pipelinedTx) Conn() *pgx.Conn {
-	if t.inner == nil {
+	switch {
+	case t.done:
+		return nil
+	case t.inner == nil:
 		return t.conn
 	}
 	return t.inner.Conn()
@@ -347,6 +438,9 @@ func (t *pipelinedTx) Rollback(context.Context) error {
 }
 
 func (t *pipelinedTx) commit(ctx context.Context) error {
+	if t.err != nil {
+		return fmt.Errorf("an earlier statement of the transaction failed: %w", t.err)
+	}
 	switch {
 	case t.inner == nil && len(t.queued) == 0:
 		t.finished = true // nothing was sent: nothing to end
@@ -376,11 +470,80 @@ func (t *pipelinedTx) commit(ctx context.Context) error {
 	return err
 }
 
-func (t *pipelinedTx) rollback(ctx context.Context) {
-	if t.finished || t.inner == nil {
-		return
+// end rolls back what did not commit; t is unusable afterwards.
+func (t *pipelinedTx) end(ctx context.Context) {
+	if !t.finished && !t.done && t.inner != nil {
+		_ = t.inner.Rollback(ctx)
 	}
-	_ = t.inner.Rollback(ctx)
+	t.done, t.conn, t.queued = true, nil, nil
+}
+
+// savepoint is a savepoint of an InTx transaction: statements queued on
+// the transaction while it is open are sent before its own.
+type savepoint struct {
+	pgx.Tx
+	outer *pipelinedTx
+}
+
+func (s *savepoint) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	if err := s.outer.flush(ctx); err != nil {
+		return pgconn.CommandTag{}, err
+	}
+	return s.Tx.Exec(ctx, sql, args...)
+}
+
+func (s *savepoint) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
+	if err := s.outer.flush(ctx); err != nil {
+		return errRows{err}, err
+	}
+	return s.Tx.Query(ctx, sql, args...)
+}
+
+func (s *savepoint) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
+	rows, err := s.Query(ctx, sql, args...)
+	return &row{rows: rows, err: err}
+}
+
+func (s *savepoint) SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults {
+	if err := s.outer.flush(ctx); err != nil {
+		return pgx.FailedBatchResults(b, err)
+	}
+	return s.Tx.SendBatch(ctx, b)
+}
+
+func (s *savepoint) CopyFrom(ctx context.Context, table pgx.Identifier, columns []string, src pgx.CopyFromSource) (int64, error) {
+	if err := s.outer.flush(ctx); err != nil {
+		return 0, err
+	}
+	return s.Tx.CopyFrom(ctx, table, columns, src)
+}
+
+func (s *savepoint) Begin(ctx context.Context) (pgx.Tx, error) {
+	if err := s.outer.flush(ctx); err != nil {
+		return nil, err
+	}
+	sp, err := s.Tx.Begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &savepoint{Tx: sp, outer: s.outer}, nil
+}
+
+func (s *savepoint) Commit(ctx context.Context) error {
+	if err := s.outer.flush(ctx); err != nil {
+		return err
+	}
+	return s.Tx.Commit(ctx)
+}
+
+// Rollback sends what was queued first: it is undone with the savepoint,
+// as it would have been had it run at once.
+func (s *savepoint) Rollback(ctx context.Context) error {
+	if err := s.outer.flush(ctx); err != nil {
+		_ = s.Tx.Rollback(ctx)
+		return err
+	}
+	return s.Tx.Rollback(ctx)
 }
 
 // batchRows are a query's rows read from a batch, closed with them.
@@ -406,6 +569,24 @@ func (r *batchRows) Close() {
 	r.closed = true
 	r.Rows.Close()
 	r.err = r.br.Close()
+}
+
+// Scan and Values close the rows on error, as pgx does (callers return
+// without closing): the batch with them, freeing the connection.
+func (r *batchRows) Scan(dest ...any) error {
+	err := r.Rows.Scan(dest...)
+	if err != nil {
+		r.Close()
+	}
+	return err
+}
+
+func (r *batchRows) Values() ([]any, error) {
+	v, err := r.Rows.Values()
+	if err != nil {
+		r.Close()
+	}
+	return v, err
 }
 
 func (r *batchRows) Err() error {
@@ -438,3 +619,17 @@ func (r *row) Scan(dest ...any) error {
 	r.rows.Close()
 	return r.rows.Err()
 }
+
+// errRows are the rows of a query that failed before it ran.
+type errRows struct{ err error }
+
+func (e errRows) Close()                                       {}
+func (e errRows) Err() error                                   { return e.err }
+func (e errRows) CommandTag() pgconn.CommandTag                { return pgconn.CommandTag{} }
+func (e errRows) FieldDescriptions() []pgconn.FieldDescription { return nil }
+func (e errRows) Next() bool                                   { return false }
+func (e errRows) Scan(...any) error                            { return e.err }
+func (e errRows) Values() ([]any, error)                       { return nil, e.err }
+func (e errRows) RawValues() [][]byte                          { return nil }
+func (e errRows) Conn() *pgx.Conn                              { return nil }
+func (e errRows) TypeMap() *pgtype.Map                         { return nil }
