@@ -129,8 +129,27 @@ func Queue(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 		return err
 	}
 	t.queued = append(t.queued, queued{sql, args})
+	for _, a := range args {
+		switch v := a.(type) {
+		case []byte:
+			t.queuedBytes += len(v)
+		case string:
+			t.queuedBytes += len(v)
+		}
+	}
+	if len(t.queued) >= maxQueued || t.queuedBytes >= maxQueuedBytes {
+		// A transaction that queues much (an import emitting an event per
+		// row) sends it as it goes: memory stays flat.
+		return t.flush(ctx)
+	}
 	return nil
 }
+
+// What a transaction holds back at most before sending it.
+const (
+	maxQueued      = 256
+	maxQueuedBytes = 4 << 20
+)
 
 // QueuedError is the failure of a statement Queue held back, reported by
 // the statement or the commit it was sent with.
@@ -176,7 +195,9 @@ type pipelinedTx struct {
 	// sets are SET LOCAL statements sent after BEGIN.
 	sets   []string
 	queued []queued
-	after  []func()
+	// queuedBytes counts the queued statements' string and byte arguments.
+	queuedBytes int
+	after       []func()
 	// finished: COMMIT went in a batch; inner must not be touched.
 	finished bool
 	// err: a batch carrying what waited failed; the transaction is lost
@@ -222,7 +243,7 @@ func (t *pipelinedTx) send(ctx context.Context, b *pgx.Batch) (pgx.BatchResults,
 	}
 	began := t.inner == nil
 	pending := t.queued
-	t.queued = nil
+	t.queued, t.queuedBytes = nil, 0
 	var br pgx.BatchResults
 	if began {
 		br = t.conn.SendBatch(ctx, b)
@@ -475,7 +496,7 @@ func (t *pipelinedTx) end(ctx context.Context) {
 	if !t.finished && !t.done && t.inner != nil {
 		_ = t.inner.Rollback(ctx)
 	}
-	t.done, t.conn, t.queued = true, nil, nil
+	t.done, t.conn, t.queued, t.queuedBytes = true, nil, nil, 0
 }
 
 // savepoint is a savepoint of an InTx transaction: statements queued on

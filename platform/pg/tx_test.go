@@ -376,3 +376,36 @@ func TestQueueElsewhereRunsAtOnce(t *testing.T) {
 		t.Error("a duplicate key queued on a plain transaction did not fail at once")
 	}
 }
+
+// A transaction that queues much sends it as it goes, a few hundred
+// statements or a few MiB at a time: what waits in memory stays bounded.
+func TestQueuedStatementsAreSentAsTheyPileUp(t *testing.T) {
+	pool, counter := txDB(t)
+	ctx := context.Background()
+	n := roundTrips(t, pool, counter, func(tx pgx.Tx, run int) error {
+		for k := range 1000 {
+			if err := pg.Queue(ctx, tx, insert, 1000*run+k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if n != 4 { // at 256, 512 and 768 queued, then the rest with COMMIT
+		t.Errorf("1,000 queued inserts took %d round trips, want 4", n)
+	}
+	if _, err := pool.Exec(ctx, `CREATE TABLE blob (b bytea)`); err != nil {
+		t.Fatal(err)
+	}
+	mib := make([]byte, 1<<20)
+	n = roundTrips(t, pool, counter, func(tx pgx.Tx, _ int) error {
+		for range 10 {
+			if err := pg.Queue(ctx, tx, `INSERT INTO blob VALUES ($1)`, mib); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if n != 3 { // at 4 MiB and 8 MiB, then the rest with COMMIT
+		t.Errorf("ten queued inserts of 1 MiB took %d round trips, want 3", n)
+	}
+}
