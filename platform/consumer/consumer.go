@@ -60,9 +60,10 @@ type Delivery struct {
 }
 
 // Handler changes state for one event, inside tx. Writes whose answer it
-// does not need, it may queue (pg.Queue): they go to the server with the
-// commit, and a batch of events then costs two round trips, not one per
-// statement. A queued statement that fails is the handler's failure.
+// does not need, it may queue (pg.Queue): they go to the server with its
+// next statement or the commit, and a batch of events then costs two round
+// trips, not one per statement. A queued statement that fails is the
+// handler's failure.
 type Handler func(ctx context.Context, tx pgx.Tx, d Delivery) error
 
 type permanent struct{ err error }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -114,11 +115,13 @@ func (w withSettings) Begin(ctx context.Context) (pgx.Tx, error) {
 
 // Queue adds to tx a statement whose answer its caller does not need (an
 // INSERT, an UPDATE): it reaches the server with tx's next statement or
-// with its COMMIT, in their round trip and under their context, in order.
-// Should it fail, that statement or the commit fails with a *QueuedError
-// and the transaction is rolled back. sql is one statement. On a
-// transaction InTx did not begin, or with a query mode of its own, the
-// statement runs at once, under ctx.
+// with its COMMIT, in their round trip and under their context, in order;
+// or, once 256 statements or 4 MiB wait, at once, under ctx (unless the
+// connection is busy reading rows or copying: then with what comes next).
+// Should it fail, the statement it went with, the commit or Queue itself
+// fails with a *QueuedError and the transaction is rolled back. sql is one
+// statement. On a transaction InTx did not begin, or with a query mode of
+// its own, the statement runs at once, under ctx.
 func Queue(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 	t, ok := tx.(*pipelinedTx)
 	if !ok || !batchable(args) {
@@ -129,20 +132,46 @@ func Queue(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 		return err
 	}
 	t.queued = append(t.queued, queued{sql, args})
+	t.queuedBytes += len(sql)
 	for _, a := range args {
-		switch v := a.(type) {
-		case []byte:
-			t.queuedBytes += len(v)
-		case string:
-			t.queuedBytes += len(v)
-		}
+		t.queuedBytes += size(a)
 	}
-	if len(t.queued) >= maxQueued || t.queuedBytes >= maxQueuedBytes {
+	if (len(t.queued) >= maxQueued || t.queuedBytes >= maxQueuedBytes) && !t.busy() {
 		// A transaction that queues much (an import emitting an event per
 		// row) sends it as it goes: memory stays flat.
 		return t.flush(ctx)
 	}
 	return nil
+}
+
+// size is roughly what an argument weighs: its strings and bytes.
+func size(a any) int {
+	v := reflect.ValueOf(a)
+	switch {
+	case !v.IsValid():
+		return 0
+	case v.Kind() == reflect.String:
+		return v.Len()
+	case v.Kind() == reflect.Slice && v.Type().Elem().Kind() == reflect.Uint8:
+		return v.Len()
+	case v.Kind() == reflect.Slice || v.Kind() == reflect.Array:
+		n := 0
+		for i := range v.Len() {
+			n += size(v.Index(i).Interface())
+		}
+		return n
+	}
+	return 8
+}
+
+// busy says whether the connection is reading rows or copying, when
+// nothing else may be sent on it.
+func (t *pipelinedTx) busy() bool {
+	conn := t.conn
+	if t.inner != nil {
+		conn = t.inner.Conn()
+	}
+	return conn != nil && conn.PgConn().IsBusy()
 }
 
 // What a transaction holds back at most before sending it.
@@ -500,10 +529,32 @@ func (t *pipelinedTx) end(ctx context.Context) {
 }
 
 // savepoint is a savepoint of an InTx transaction: statements queued on
-// the transaction while it is open are sent before its own.
+// the transaction while it is open are sent before its own. Once InTx has
+// returned it refuses everything, as the transaction does.
 type savepoint struct {
 	pgx.Tx
 	outer *pipelinedTx
+}
+
+func (s *savepoint) Prepare(ctx context.Context, name, sql string) (*pgconn.StatementDescription, error) {
+	if err := s.outer.flush(ctx); err != nil {
+		return nil, err
+	}
+	return s.Tx.Prepare(ctx, name, sql)
+}
+
+func (s *savepoint) LargeObjects() pgx.LargeObjects {
+	if err := s.outer.flush(context.Background()); err != nil {
+		return pgx.LargeObjects{} // its calls fail
+	}
+	return s.Tx.LargeObjects()
+}
+
+func (s *savepoint) Conn() *pgx.Conn {
+	if s.outer.done {
+		return nil
+	}
+	return s.Tx.Conn()
 }
 
 func (s *savepoint) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
@@ -560,6 +611,9 @@ func (s *savepoint) Commit(ctx context.Context) error {
 // Rollback sends what was queued first: it is undone with the savepoint,
 // as it would have been had it run at once.
 func (s *savepoint) Rollback(ctx context.Context) error {
+	if s.outer.done {
+		return pgx.ErrTxClosed
+	}
 	if err := s.outer.flush(ctx); err != nil {
 		_ = s.Tx.Rollback(ctx)
 		return err
