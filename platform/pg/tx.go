@@ -46,6 +46,13 @@ func InTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) error {
 			return fmt.Errorf("pg.InTx: begin: %w", err)
 		}
 		t.inner = inner
+		// Nested in an InTx transaction: its hooks wait for that one's commit.
+		switch o := db.(type) {
+		case *pipelinedTx:
+			t.outer = o
+		case *savepoint:
+			t.outer = o.outer
+		}
 	}
 	if pool != nil {
 		c, err := pool.Acquire(ctx)
@@ -64,6 +71,10 @@ func InTx(ctx context.Context, db Beginner, fn func(tx pgx.Tx) error) error {
 		return fmt.Errorf("pg.InTx: commit: %w", err)
 	}
 	t.end(ctx) // the hooks find it ended
+	if t.outer != nil {
+		t.outer.after = append(t.outer.after, t.after...)
+		return nil
+	}
 	for _, f := range t.after {
 		f()
 	}
@@ -198,8 +209,9 @@ func (e *QueuedError) Error() string {
 func (e *QueuedError) Unwrap() error { return e.Err }
 
 // AfterCommit registers f to run once tx, a transaction InTx began, has
-// committed (never if it rolls back). It reports false, registering
-// nothing, for a transaction begun elsewhere.
+// committed (never if it rolls back); for an InTx nested in another, once
+// the outermost has. It reports false, registering nothing, for a
+// transaction begun elsewhere.
 func AfterCommit(tx pgx.Tx, f func()) bool {
 	t, ok := tx.(*pipelinedTx)
 	if ok {
@@ -221,6 +233,8 @@ type pipelinedTx struct {
 	conn  *pgx.Conn
 	own   bool
 	inner pgx.Tx
+	// outer is the InTx transaction this one is a savepoint of.
+	outer *pipelinedTx
 	// sets are SET LOCAL statements sent after BEGIN.
 	sets   []string
 	queued []queued

@@ -919,25 +919,47 @@ func TestQueueWithAQueryExecMode(t *testing.T) {
 	clean(t, pool)
 }
 
-// AfterCommit on a nested InTx (a savepoint) runs when the savepoint is
-// released, before the outer transaction commits, even if it then rolls
-// back (as pgx's transactions always did).
-func TestNestedAfterCommitRunsWhenTheSavepointIsReleased(t *testing.T) {
+// AfterCommit on a nested InTx (a savepoint) runs once the outermost
+// transaction has committed, never when it rolls back: an Emitter's wake-up
+// must not come before the event is committed.
+func TestNestedAfterCommitWaitsForTheOutermostCommit(t *testing.T) {
 	pool, _ := faultDB(t, 0)
 	ctx := context.Background()
-	ran := false
-	boom := errors.New("boom")
-	_ = pg.InTx(ctx, pool, func(tx pgx.Tx) error {
-		if err := pg.InTx(ctx, tx, func(inner pgx.Tx) error {
-			pg.AfterCommit(inner, func() { ran = true })
-			return pg.Queue(ctx, inner, insert, 1)
-		}); err != nil {
-			return err
+	for _, outerFails := range []bool{true, false} {
+		var order []string
+		err := pg.InTx(ctx, pool, func(tx pgx.Tx) error {
+			sp, err := tx.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			err = pg.InTx(ctx, sp, func(inner pgx.Tx) error {
+				if !pg.AfterCommit(inner, func() { order = append(order, "nested hook") }) {
+					t.Error("a nested InTx refused a hook")
+				}
+				return pg.Queue(ctx, inner, insert, 1)
+			})
+			if err != nil {
+				return err
+			}
+			if err := sp.Commit(ctx); err != nil {
+				return err
+			}
+			order = append(order, "outer body done")
+			if outerFails {
+				return errors.New("boom")
+			}
+			return nil
+		})
+		want := "outer body done,nested hook"
+		if outerFails {
+			want = "outer body done"
 		}
-		return boom
-	})
-	if ran {
-		t.Log("pre-existing: a nested transaction's AfterCommit ran although the outer transaction rolled back")
+		if got := strings.Join(order, ","); got != want {
+			t.Errorf("outer fails %v: %s, want %s (err %v)", outerFails, got, want, err)
+		}
+	}
+	if got := keys(t, pool); got != "1" {
+		t.Errorf("committed %q", got)
 	}
 }
 
