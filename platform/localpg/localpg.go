@@ -158,12 +158,10 @@ func maintenanceURL(raw string) (name, admin string, ok bool) {
 	if err != nil || cfg.Database == "" || cfg.Database == "postgres" {
 		return "", "", false
 	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+	if u, err := url.Parse(raw); err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
 		return "", "", false // a keyword/value string: leave it to the operator
 	}
-	u.Path, u.RawPath = "/postgres", ""
-	return cfg.Database, u.String(), true
+	return cfg.Database, pg.WithDatabase(raw, "postgres"), true
 }
 
 // isLocal says whether a URL's server is on this machine (loopback or a

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,17 +54,21 @@ var ErrNotFound = errors.New("not found")
 // IsNoRows reports whether err means a query returned no row.
 func IsNoRows(err error) bool { return errors.Is(err, pgx.ErrNoRows) }
 
-// WithDatabase returns url pointing at database db on the same server.
-func WithDatabase(url, db string) string {
-	cfg, err := pgx.ParseConfig(url)
-	if err != nil {
-		return url
+// WithDatabase returns dsn pointing at database db, on the same server
+// with the same settings (TLS, timeouts, a Unix socket's directory): a URL
+// gets db as its path, a keyword/value string a dbname that overrides its
+// own.
+func WithDatabase(dsn, db string) string {
+	u, err := url.Parse(dsn)
+	if err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		u.Path, u.RawPath = "/"+db, ""
+		if q := u.Query(); q.Has("dbname") {
+			q.Del("dbname")
+			u.RawQuery = q.Encode()
+		}
+		return u.String()
 	}
-	auth := cfg.User
-	if cfg.Password != "" {
-		auth += ":" + cfg.Password
-	}
-	return fmt.Sprintf("postgres://%s@%s:%d/%s?sslmode=disable", auth, cfg.Host, cfg.Port, db)
+	return dsn + " dbname='" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(db) + "'"
 }
 
 // Querier is what reads and writes go through: a pool, a connection or a
