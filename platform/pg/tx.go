@@ -157,6 +157,12 @@ func Queue(ctx context.Context, tx pgx.Tx, sql string, args ...any) error {
 
 // size is roughly what an argument weighs: its strings and bytes.
 func size(a any) int {
+	switch v := a.(type) { // Emit's arguments, without reflection
+	case string:
+		return len(v)
+	case []byte:
+		return len(v)
+	}
 	v := reflect.ValueOf(a)
 	switch {
 	case !v.IsValid():
@@ -330,7 +336,7 @@ func (t *pipelinedTx) blame(b *pgx.Batch, i int, began bool, pending []queued, e
 				break
 			}
 		}
-	} else if ctx := errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded); ctx {
+	} else if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	first := 0 // index of the first queued statement in b

@@ -29,57 +29,41 @@ func TestQueueWhileRowsAreOpen(t *testing.T) {
 		t.Errorf("queueing %d inserts while reading rows: %v (a *pg.QueuedError: %v; retry.Transient: %v)",
 			n, err, errors.As(err, &qe), retry.Transient(err))
 	}
-	t.Run("rows of the first statement", func(t *testing.T) {
-		pool, _ := faultDB(t, 0)
-		err := pg.InTx(ctx, pool, func(tx pgx.Tx) error {
-			rows, err := tx.Query(ctx, `SELECT generate_series(1, $1::int)`, n)
-			if err != nil {
-				return err
-			}
-			defer rows.Close()
-			for rows.Next() {
-				var k int
-				if err := rows.Scan(&k); err != nil {
-					return err
-				}
-				if err := pg.Queue(ctx, tx, insert, k); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
-		})
-		if err != nil {
-			report(t, err)
+	for _, begun := range []bool{false, true} {
+		name := "rows of the first statement"
+		if begun {
+			name = "rows after BEGIN was sent"
 		}
-		clean(t, pool)
-	})
-	t.Run("rows after BEGIN was sent", func(t *testing.T) {
-		pool, _ := faultDB(t, 0)
-		err := pg.InTx(ctx, pool, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, insert, 0); err != nil {
-				return err
-			}
-			rows, err := tx.Query(ctx, `SELECT generate_series(1, $1::int)`, n)
+		t.Run(name, func(t *testing.T) {
+			pool, _ := faultDB(t, 0)
+			err := pg.InTx(ctx, pool, func(tx pgx.Tx) error {
+				if begun {
+					if _, err := tx.Exec(ctx, insert, 0); err != nil {
+						return err
+					}
+				}
+				rows, err := tx.Query(ctx, `SELECT generate_series(1, $1::int)`, n)
+				if err != nil {
+					return err
+				}
+				defer rows.Close()
+				for rows.Next() {
+					var k int
+					if err := rows.Scan(&k); err != nil {
+						return err
+					}
+					if err := pg.Queue(ctx, tx, insert, k); err != nil {
+						return err
+					}
+				}
+				return rows.Err()
+			})
 			if err != nil {
-				return err
+				report(t, err)
 			}
-			defer rows.Close()
-			for rows.Next() {
-				var k int
-				if err := rows.Scan(&k); err != nil {
-					return err
-				}
-				if err := pg.Queue(ctx, tx, insert, k); err != nil {
-					return err
-				}
-			}
-			return rows.Err()
+			clean(t, pool)
 		})
-		if err != nil {
-			report(t, err)
-		}
-		clean(t, pool)
-	})
+	}
 	t.Run("inside a CopyFrom source", func(t *testing.T) {
 		pool, _ := faultDB(t, 0)
 		if _, err := pool.Exec(ctx, `CREATE TABLE src (k int)`); err != nil {

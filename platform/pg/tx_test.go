@@ -36,14 +36,23 @@ func (c *trips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)
 // that counts round trips.
 func txDB(t *testing.T) (*pgxpool.Pool, *trips) {
 	t.Helper()
+	counter := &trips{}
+	pool, _ := oneConnDB(t, func(cfg *pgxpool.Config) { cfg.ConnConfig.Tracer = counter })
+	return pool, counter
+}
+
+// oneConnDB is a database with the table t, a pool of one connection
+// configured by configure, and the database's URL.
+func oneConnDB(t *testing.T, configure func(*pgxpool.Config)) (*pgxpool.Pool, string) {
+	t.Helper()
 	ctx := context.Background()
-	cfg, err := pgxpool.ParseConfig(pgtest.NewDBURL(t))
+	url := pgtest.NewDBURL(t)
+	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	counter := &trips{}
 	cfg.MaxConns = 1
-	cfg.ConnConfig.Tracer = counter
+	configure(cfg)
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +61,7 @@ func txDB(t *testing.T) (*pgxpool.Pool, *trips) {
 	if _, err := pool.Exec(ctx, `CREATE TABLE t (k int PRIMARY KEY)`); err != nil {
 		t.Fatal(err)
 	}
-	return pool, counter
+	return pool, url
 }
 
 func keys(t *testing.T, pool *pgxpool.Pool) string {
