@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"sinp.occitanie.fr/platform/bus"
 	"sinp.occitanie.fr/platform/bustest"
@@ -357,5 +358,48 @@ func TestAnUnavailableStreamParksNothingAndHangsNothing(t *testing.T) {
 	}
 	if n, err := r.Flush(ctx); n != 3 || err != nil {
 		t.Fatalf("with the stream back: %d published (%v)", n, err)
+	}
+}
+
+// A burst of one-event commits, each waking the relay, is published by
+// claims that find rows: wake-ups are coalesced, so the relay neither makes
+// a claim per commit during the burst nor keeps claiming after it (before
+// they were coalesced, 20,000 events left 19,900 empty claims behind).
+func TestABurstIsDrainedWithoutEmptyClaims(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const schema, events = "burst", 3000
+	pool := pgtest.NewDB(t, Migrations(schema))
+	ns := bustest.Start(t)
+	r := &Relay{Pool: pool, JS: ns.JS, Schema: schema}
+	go r.Run(ctx)
+	empty := func() int { return int(testutil.ToFloat64(claims.WithLabelValues(schema, "empty"))) }
+	before := empty()
+	emitAll(t, pool, &Emitter{Schema: schema, Producer: "test", Wake: r.Wake}, events, 8, func(int) string { return "" })
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var pending int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM burst.outbox WHERE published_at IS NULL`).Scan(&pending); err != nil {
+			t.Fatal(err)
+		}
+		if pending == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events still pending", pending)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	drained := empty() - before
+	// Well within the relay's 2 s poll: a relay spinning on stale wake-ups
+	// would claim hundreds of times here.
+	time.Sleep(300 * time.Millisecond)
+	after := empty() - before
+	t.Logf("%d events: %d empty claims while draining, %d after", events, drained, after-drained)
+	if drained > events/100 || after-drained > 1 {
+		t.Fatalf("%d events left %d empty claims while draining and %d after", events, drained, after-drained)
+	}
+	if got := ns.Count(t, bus.StreamEvents, bus.SubjectExtractionProgress); got != events {
+		t.Fatalf("stream holds %d events, want %d", got, events)
 	}
 }
