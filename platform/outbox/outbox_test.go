@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"sinp.occitanie.fr/platform/bus"
@@ -401,5 +402,62 @@ func TestABurstIsDrainedWithoutEmptyClaims(t *testing.T) {
 	}
 	if got := ns.Count(t, bus.StreamEvents, bus.SubjectExtractionProgress); got != events {
 		t.Fatalf("stream holds %d events, want %d", got, events)
+	}
+}
+
+// The relay's statements are planned for the outbox as it is, not as it
+// was. A plan cached while the outbox was small (a sequential scan, cheaper
+// then) was kept as published rows piled up, until an ANALYZE: every claim
+// then read the whole table (in a 100,000-event run, 30–50 ms per claim,
+// the rate falling by half).
+func TestTheRelayReadsNoMoreRowsAsTheOutboxGrows(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.NewDB(t, Migrations("svc"))
+	// No ANALYZE comes to the rescue (autovacuum would, a minute later).
+	if _, err := pool.Exec(ctx, `ALTER TABLE svc.outbox SET (autovacuum_enabled = off)`); err != nil {
+		t.Fatal(err)
+	}
+	cfg := pool.Config()
+	cfg.MaxConns, cfg.MinConns = 1, 0
+	one, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(one.Close)
+	ns := bustest.Start(t)
+	r := &Relay{Pool: one, JS: ns.JS, Schema: "svc"}
+	em := &Emitter{Schema: "svc", Producer: "test", Wake: func() {}}
+	round := func(events int) {
+		emitAll(t, pool, em, events, 8, func(int) string { return "" })
+		if n, err := r.Flush(ctx); err != nil || n != events {
+			t.Fatalf("flushed %d of %d, %v", n, events, err)
+		}
+	}
+	// Small: the relay's statements run often enough to have their plans
+	// cached on its connection.
+	for range 8 {
+		round(2)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO svc.outbox (event_id, subject, payload, published_at)
+		SELECT gen_random_uuid(), 'x', '\x00', now() FROM generate_series(1, 100000)`); err != nil {
+		t.Fatal(err)
+	}
+	seqRead := func() int64 {
+		// The relay's backend reports its reads when it next goes idle.
+		if _, err := one.Exec(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+			t.Fatal(err)
+		}
+		var n int64
+		if err := pool.QueryRow(ctx, `SELECT seq_tup_read FROM pg_stat_user_tables WHERE relid = 'svc.outbox'::regclass`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	before := seqRead()
+	for range 4 {
+		round(r.batch())
+	}
+	if read := seqRead() - before; read >= 100000 {
+		t.Fatalf("4 claims of %d rows in an outbox of 100,000 published rows read %d rows sequentially", r.batch(), read)
 	}
 }

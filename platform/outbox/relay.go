@@ -204,7 +204,11 @@ func (r *Relay) Flush(ctx context.Context) (int, error) {
 	// synchronous_commit off: marking rows published need not wait for the
 	// disk, since if the mark is lost in a crash the rows are published
 	// again and JetStream drops them as duplicates (Nats-Msg-Id).
-	err := pg.InTx(ctx, pg.WithSettings(r.Pool, "synchronous_commit", "off"), func(tx pgx.Tx) error {
+	// force_custom_plan: the claim and the mark are planned for the outbox
+	// as it is. A generic plan cached while it was small (a sequential
+	// scan) was kept as published rows piled up faster than autovacuum
+	// analyses them, and every claim then read the whole table.
+	err := pg.InTx(ctx, pg.WithSettings(r.Pool, "synchronous_commit", "off", "plan_cache_mode", "force_custom_plan"), func(tx pgx.Tx) error {
 		rows, err := tx.Query(ctx, `SELECT seq, event_id::text, subject, payload, coalesce(sequence, 0) FROM `+table+
 			` WHERE published_at IS NULL AND parked_at IS NULL ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`, r.batch())
 		if err != nil {
