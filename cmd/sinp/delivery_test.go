@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -344,6 +346,24 @@ func TestDropZonesFromReleaseToExpiry(t *testing.T) {
 		}
 		if code, _, _ := get(t, p.lifecycle, p.adherent, f2A.DownloadPath, ""); code != http.StatusOK {
 			t.Fatalf("the postponed F2: %d", code)
+		}
+		// The extractor deletes the expired file's staged copy; the
+		// postponed F2's, still published, stays.
+		staged := map[string]string{}
+		for _, d := range completion(p.events(), refA).GetDeliverables() {
+			staged[d.GetDeliverableId()] = filepath.Join(p.value("SINP_DATA_DIR"), "staging", d.GetStagedPath())
+		}
+		for deadline := time.Now().Add(30 * time.Second); ; {
+			if _, err := os.Stat(staged[f1A.DeliverableId]); errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the expired F1 is still staged: %s", staged[f1A.DeliverableId])
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if _, err := os.Stat(staged[f2A.DeliverableId]); err != nil {
+			t.Fatalf("the postponed F2's staged copy: %v", err)
 		}
 		audit, _ := deliveries.ListDownloads(as(p.admin), &deliveryv1.ListDownloadsRequest{Reference: refA})
 		if len(audit.GetDownloads()) == 0 {

@@ -149,3 +149,27 @@ func (r runs) fail(ctx context.Context, ru *run, owner string, cause error, fina
 		return nil
 	})
 }
+
+// endStaged deletes a deliverable's staged archives and records when and
+// why, in the consumer's transaction. The files go first: a transaction
+// that then fails is redelivered, and finds them gone. An unknown
+// deliverable, or one removed already, changes nothing.
+func (runs) endStaged(ctx context.Context, tx pgx.Tx, staging Staging, deliverableID, why string, at time.Time) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT staged_path FROM extractor.archive
+		WHERE deliverable_id = $1 AND removed_at IS NULL`, deliverableID)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(paths) == 0 {
+		return nil, err
+	}
+	for _, p := range paths {
+		if err := staging.remove(p); err != nil {
+			return nil, err
+		}
+	}
+	_, err = tx.Exec(ctx, `UPDATE extractor.archive SET removed_at = $2, removed_because = $3
+		WHERE deliverable_id = $1 AND removed_at IS NULL`, deliverableID, at, why)
+	return paths, err
+}

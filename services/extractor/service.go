@@ -4,6 +4,8 @@
 // observations into F1 and F2 archives (package extraction), stage them
 // and announce ExtractionStarted, ExtractionProgress, PartitionExtracted,
 // ArchiveStaged, ExtractionCompleted or ExtractionFailed through the outbox.
+// On ArchiveExpired and ReleaseWithheld it deletes the staged archive no one
+// will publish again.
 // It serves sinp.extractor.v1.ExtractorService (package api): estimates,
 // scope checks and the store's territory.
 package extractor
@@ -46,6 +48,10 @@ var testHooks struct{ afterExtract, afterStage func() }
 // ConsumerName is the durable consumer of RequestInstructed.
 const ConsumerName = "extractor-requests"
 
+// StagingConsumerName is the durable consumer of the events that end a
+// staged copy: ArchiveExpired and ReleaseWithheld.
+const StagingConsumerName = "extractor-staging"
+
 // Definition describes the service to a sinp process.
 func Definition() service.Definition {
 	d := service.Definition{
@@ -66,9 +72,23 @@ func Definition() service.Definition {
 			}
 			return w.runs.add(ctx, tx, ev, dl.EventID)
 		})
+		ends := p.Consumer(d, StagingConsumerName, []string{bus.SubjectArchiveExpired, bus.SubjectReleaseWithheld}, func(ctx context.Context, tx pgx.Tx, dl consumer.Delivery) error {
+			id, why, ok := stagedCopyEnds(dl.Event)
+			if !ok {
+				return consumer.Permanent(fmt.Errorf("%T names no deliverable", dl.Event))
+			}
+			removed, err := w.runs.endStaged(ctx, tx, w.staging, id, why, w.clock.Now())
+			if err == nil && len(removed) > 0 {
+				pg.AfterCommit(tx, func() {
+					w.log.Info("staged archive deleted", "deliverable", id, "because", why, "paths", removed, "event", dl.EventID)
+				})
+			}
+			return err
+		})
 		return func(ctx context.Context) error {
 			g, gctx := errgroup.WithContext(ctx)
 			g.Go(func() error { return c.Run(gctx) })
+			g.Go(func() error { return ends.Run(gctx) })
 			g.Go(func() error { return w.loop(gctx) })
 			return g.Wait()
 		}, nil

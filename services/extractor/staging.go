@@ -1,11 +1,15 @@
 package extractor
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
 
+	"sinp.occitanie.fr/platform/bus"
+	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	"sinp.occitanie.fr/services/extractor/extraction"
 )
 
@@ -59,6 +63,58 @@ func syncDir(dir string) error {
 	f, err := os.Open(dir)
 	if err != nil {
 		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+// Why a staged copy ends.
+const (
+	endExpired  = "expired"
+	endWithheld = "withheld"
+)
+
+// stagedCopyEnds says whether an event ends a deliverable's staged copy:
+// its published file expired (delivery removed it from the drop zone), or
+// its F2 was withheld for good (only a notice is published). No one reads
+// the staged archive again, and a full-precision copy must not outlive its
+// use. A release does not end it: delivery copies from it.
+func stagedCopyEnds(ev bus.Event) (deliverableID, why string, ok bool) {
+	switch e := ev.(type) {
+	case *eventsv1.ArchiveExpired:
+		deliverableID, why = e.GetDeliverableId(), endExpired
+	case *eventsv1.ReleaseWithheld:
+		deliverableID, why = e.GetDeliverable().GetDeliverableId(), endWithheld
+	}
+	return deliverableID, why, deliverableID != ""
+}
+
+// remove deletes a staged archive (one already gone is removed), then its
+// reference's directory if nothing else is left in it. The path is the
+// one recorded at staging, relative to the root, and never leaves it.
+func (s Staging) remove(stagedPath string) error {
+	if !filepath.IsLocal(stagedPath) || filepath.Dir(stagedPath) == "." {
+		return fmt.Errorf("staging: %q is not a staged archive's path", stagedPath)
+	}
+	root, err := os.OpenRoot(s.Root)
+	if err != nil {
+		return fmt.Errorf("staging: %w", err)
+	}
+	defer root.Close()
+	if err := root.Remove(stagedPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("staging: %w", err)
+	}
+	dir := filepath.Dir(stagedPath)
+	if err := root.Remove(dir); err == nil {
+		return syncDir(s.Root)
+	}
+	// Not empty (other archives of the request wait), or gone already.
+	f, err := root.Open(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("staging: %w", err)
 	}
 	defer f.Close()
 	return f.Sync()

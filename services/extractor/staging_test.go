@@ -1,0 +1,200 @@
+package extractor
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"sinp.occitanie.fr/platform/bus"
+	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
+)
+
+func TestWhatEndsAStagedCopy(t *testing.T) {
+	del := &eventsv1.Deliverable{DeliverableId: "R-1/F2/oiseaux", Kind: eventsv1.FileKind_FILE_KIND_F2, Pole: "oiseaux"}
+	for _, c := range []struct {
+		name    string
+		ev      bus.Event
+		id, why string
+	}{
+		{"its file expired", &eventsv1.ArchiveExpired{DeliverableId: "R-1/F1"}, "R-1/F1", endExpired},
+		{"its notice expired", &eventsv1.ArchiveExpired{DeliverableId: "R-1/F2/oiseaux", FileName: "NOTICE_F2_oiseaux.txt"}, "R-1/F2/oiseaux", endExpired},
+		{"withheld for good", &eventsv1.ReleaseWithheld{Deliverable: del, Rule: eventsv1.ReleaseRule_RELEASE_RULE_UNFAVORABLE}, "R-1/F2/oiseaux", endWithheld},
+		// Delivery copies from the staged archive: it stays.
+		{"released", &eventsv1.ReleaseGranted{Deliverable: del}, "", ""},
+		{"published", &eventsv1.ArchivePublished{DeliverableId: "R-1/F1"}, "", ""},
+		{"expired, no deliverable named", &eventsv1.ArchiveExpired{}, "", ""},
+		{"withheld, no deliverable named", &eventsv1.ReleaseWithheld{}, "", ""},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			id, why, ok := stagedCopyEnds(c.ev)
+			if ok != (c.id != "") || (ok && (id != c.id || why != c.why)) {
+				t.Fatalf("stagedCopyEnds = %q, %q, %v; want %q, %q", id, why, ok, c.id, c.why)
+			}
+		})
+	}
+}
+
+// remove deletes only a staged archive under the root: not the root, not
+// a reference's directory, nothing through a link leading out.
+func TestRemoveStaysInTheStagingArea(t *testing.T) {
+	root, outside := t.TempDir(), t.TempDir()
+	s := Staging{Root: root}
+	write := func(p string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte("7z"), 0o640); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(filepath.Join(outside, "R-9", "R-9_F1.7z"))
+	if err := os.Symlink(filepath.Join(outside, "R-9"), filepath.Join(root, "R-9")); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"", ".", "R-1", "../R-1/R-1_F1.7z", "/etc/passwd", "R-9/R-9_F1.7z", filepath.Join(outside, "R-9", "R-9_F1.7z")} {
+		if err := s.remove(p); err == nil {
+			t.Errorf("remove(%q) succeeded", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(outside, "R-9", "R-9_F1.7z")); err != nil {
+		t.Fatalf("a file outside the staging area was touched: %v", err)
+	}
+
+	write(filepath.Join(root, "R-1", "R-1_F1.7z"))
+	write(filepath.Join(root, "R-1", "R-1_F2_oiseaux.7z"))
+	for _, p := range []string{"R-1/R-1_F2_oiseaux.7z", "R-1/R-1_F2_oiseaux.7z", "R-2/R-2_F1.7z"} {
+		if err := s.remove(p); err != nil {
+			t.Fatalf("remove(%q): %v (one already gone is removed)", p, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "R-1", "R-1_F1.7z")); err != nil {
+		t.Fatalf("the request's other archive: %v", err)
+	}
+	if err := s.remove("R-1/R-1_F1.7z"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "R-1")); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the request's emptied directory stays: %v", err)
+	}
+}
+
+// Once a deliverable can never be published again (its file expired from
+// the drop zone, or its F2 withheld for good) the extractor deletes its
+// staged archive and records when and why; a released F2 and the other
+// deliverables stay. Redelivered or unknown, such an event changes nothing.
+func TestAStagedArchiveIsDeletedOnceItCanNeverBePublished(t *testing.T) {
+	h := newHarness(t)
+	stop := h.up(t)
+	defer stop()
+	const ref = "R-2026-0042"
+	publish(t, h.ns.JS, instructed(ref))
+	var done *eventsv1.ExtractionCompleted
+	for _, e := range h.waitFor(t, "ExtractionCompleted", completed) {
+		if c, ok := e.(*eventsv1.ExtractionCompleted); ok {
+			done = c
+		}
+	}
+	var f1 *eventsv1.Deliverable
+	var f2 []*eventsv1.Deliverable
+	for _, d := range done.GetDeliverables() {
+		if d.GetKind() == eventsv1.FileKind_FILE_KIND_F2 {
+			f2 = append(f2, d)
+		} else {
+			f1 = d
+		}
+	}
+	if f1 == nil || len(f2) < 2 {
+		t.Fatalf("the test needs an F1 and two F2: %v", done.GetDeliverables())
+	}
+	staged := func(d *eventsv1.Deliverable) string {
+		return filepath.Join(h.env["SINP_STAGING_DIR"], d.GetStagedPath())
+	}
+	meta := func(id string) *eventsv1.Meta {
+		return &eventsv1.Meta{EventId: id, RequestId: ref, OccurredAt: timestamppb.Now()}
+	}
+	requester := done.GetRequester()
+	withheld, granted := f2[0], f2[1]
+	publish(t, h.ns.JS, &eventsv1.ReleaseGranted{Meta: meta("granted"), Reference: ref, Deliverable: granted, Requester: requester,
+		Rule: eventsv1.ReleaseRule_RELEASE_RULE_FAVORABLE, DueAt: timestamppb.Now()})
+	publish(t, h.ns.JS, &eventsv1.ReleaseWithheld{Meta: meta("withheld"), Reference: ref, Deliverable: withheld, Requester: requester,
+		Rule: eventsv1.ReleaseRule_RELEASE_RULE_UNFAVORABLE, Justification: "nidification en cours", DueAt: timestamppb.Now()})
+	publish(t, h.ns.JS, &eventsv1.ArchiveExpired{Meta: meta("expired"), Reference: ref, DeliverableId: f1.GetDeliverableId(),
+		FileName: f1.GetArchiveName()})
+	publish(t, h.ns.JS, &eventsv1.ArchiveExpired{Meta: meta("expired-unknown"), Reference: "R-2026-9999", DeliverableId: "R-2026-9999/F1"})
+
+	deadline := time.Now().Add(30 * time.Second)
+	for _, d := range []*eventsv1.Deliverable{withheld, f1} {
+		for {
+			if _, err := os.Stat(staged(d)); errors.Is(err, fs.ErrNotExist) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s is still staged", d.GetStagedPath())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	conn, err := pgx.Connect(context.Background(), h.env["SINP_DATABASE_URL"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	// Sent again (another event id): nothing more to do. Every event the
+	// consumer takes (not the release) is processed, none dead-lettered.
+	publish(t, h.ns.JS, &eventsv1.ArchiveExpired{Meta: meta("expired-again"), Reference: ref, DeliverableId: f1.GetDeliverableId()})
+	for processed := 0; processed != 4; {
+		if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM extractor.processed_event WHERE consumer = $1`,
+			StagingConsumerName).Scan(&processed); err != nil {
+			t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d events processed by %s, want 4", processed, StagingConsumerName)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, d := range f2[1:] {
+		if got := fileSum(t, staged(d)); got != d.GetSha256() {
+			t.Errorf("%s: SHA-256 %s, staged %s", d.GetStagedPath(), got, d.GetSha256())
+		}
+	}
+	rows, err := conn.Query(context.Background(), `SELECT deliverable_id, coalesce(removed_because, ''), removed_at IS NOT NULL
+		FROM extractor.archive ORDER BY deliverable_id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for rows.Next() {
+		var id, why string
+		var at bool
+		if err := rows.Scan(&id, &why, &at); err != nil {
+			t.Fatal(err)
+		}
+		if at != (why != "") {
+			t.Errorf("%s: removed because %q, with a time: %v", id, why, at)
+		}
+		got[id] = why
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{f1.GetDeliverableId(): endExpired, withheld.GetDeliverableId(): endWithheld}
+	for _, d := range f2[1:] {
+		want[d.GetDeliverableId()] = ""
+	}
+	if len(got) != len(want) {
+		t.Fatalf("archives %v, want %v", got, want)
+	}
+	for id, why := range want {
+		if got[id] != why {
+			t.Errorf("%s: removed because %q, want %q", id, got[id], why)
+		}
+	}
+}
