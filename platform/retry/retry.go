@@ -85,8 +85,16 @@ func Transient(err error) bool {
 	if errors.As(err, &connErr) {
 		return true
 	}
+	if errors.As(err, new(unavailable)) {
+		return true
+	}
 	var netErr net.Error
 	if errors.As(err, &netErr) {
+		// A bare errno has net.Error's methods too: it is a file's error
+		// (a network one comes wrapped in *net.OpError).
+		if errno, bare := netErr.(syscall.Errno); bare {
+			return hostTrouble(errno)
+		}
 		return true
 	}
 	for _, target := range []error{
@@ -112,6 +120,29 @@ func Transient(err error) bool {
 		}
 	}
 	return false
+}
+
+// Unavailable marks err as the infrastructure's, for code that knows it is
+// (a volume that is not mounted, say): Transient reports it so.
+func Unavailable(err error) error { return unavailable{err} }
+
+type unavailable struct{ err error }
+
+func (u unavailable) Error() string { return u.err.Error() }
+func (u unavailable) Unwrap() error { return u.err }
+
+// hostTrouble tells a host's trouble with its files (out of space or
+// quota, read-only, failing, out of descriptors or memory, interrupted),
+// which waiting can cure, from a file's own: missing, refused, of the wrong
+// kind, which counts against the work (an event is dead-lettered rather
+// than waited on for ever).
+func hostTrouble(errno syscall.Errno) bool {
+	switch errno {
+	case syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO, syscall.ENOMEM, syscall.ESTALE,
+		syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED:
+		return true
+	}
+	return errno.Temporary() || errno.Timeout()
 }
 
 // transientSQLState: connection exceptions (08), the server shutting down

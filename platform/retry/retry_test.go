@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"net"
+	"os"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +57,15 @@ func TestTransientTellsInfrastructureFromWork(t *testing.T) {
 		{io.ErrUnexpectedEOF, true},
 		{errors.New("failed to connect to `host=127.0.0.1`: dial error"), true},
 		{errors.New("request R-1: unknown pôle"), false},
+		// A file's own error counts; the host's trouble with its disks waits.
+		{&fs.PathError{Op: "openat", Path: "R-1/R-1_F1.7z", Err: syscall.ENOENT}, false},
+		{&fs.PathError{Op: "removeat", Path: "R-1/R-1_F1.7z", Err: syscall.EPERM}, false},
+		{&fs.PathError{Op: "open", Path: "R-1", Err: syscall.EACCES}, false},
+		{&fs.PathError{Op: "write", Path: "R-1/R-1_F1.7z", Err: syscall.ENOSPC}, true},
+		{&fs.PathError{Op: "read", Path: "R-1/R-1_F1.7z", Err: syscall.EIO}, true},
+		{&fs.PathError{Op: "open", Path: "R-1", Err: syscall.EMFILE}, true},
+		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, true},
+		{Unavailable(&fs.PathError{Op: "open", Path: "/srv/staging", Err: syscall.ENOENT}), true},
 		{nil, false},
 	} {
 		if got := Transient(c.err); got != c.want {

@@ -150,13 +150,15 @@ func (r runs) fail(ctx context.Context, ru *run, owner string, cause error, fina
 	})
 }
 
-// endStaged deletes a deliverable's staged archives and records when and
-// why, in the consumer's transaction. The files go first: a transaction
-// that then fails is redelivered, and finds them gone. An unknown
-// deliverable, or one removed already, changes nothing.
-func (runs) endStaged(ctx context.Context, tx pgx.Tx, staging Staging, deliverableID, why string, at time.Time) ([]string, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT staged_path FROM extractor.archive
-		WHERE deliverable_id = $1 AND removed_at IS NULL`, deliverableID)
+// endStaged deletes the staged archives an event ends and records when and
+// why, in the consumer's transaction: those of the deliverable in the
+// request's own runs (and of the kind the event may end). The files go
+// first: a transaction that then fails is redelivered, and finds them
+// gone. An unknown deliverable, or one removed already, changes nothing.
+func (runs) endStaged(ctx context.Context, tx pgx.Tx, staging Staging, e stagedEnd, at time.Time) ([]string, error) {
+	const which = `deliverable_id = $1 AND removed_at IS NULL AND ($3 = '' OR kind = $3)
+		AND run_id IN (SELECT run_id FROM extractor.run WHERE reference = $2)`
+	rows, err := tx.Query(ctx, `SELECT DISTINCT staged_path FROM extractor.archive WHERE `+which, e.DeliverableID, e.Reference, e.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +171,7 @@ func (runs) endStaged(ctx context.Context, tx pgx.Tx, staging Staging, deliverab
 			return nil, err
 		}
 	}
-	_, err = tx.Exec(ctx, `UPDATE extractor.archive SET removed_at = $2, removed_because = $3
-		WHERE deliverable_id = $1 AND removed_at IS NULL`, deliverableID, at, why)
+	_, err = tx.Exec(ctx, `UPDATE extractor.archive SET removed_at = $4, removed_because = $5 WHERE `+which,
+		e.DeliverableID, e.Reference, e.Kind, at, e.Why)
 	return paths, err
 }

@@ -73,14 +73,14 @@ func Definition() service.Definition {
 			return w.runs.add(ctx, tx, ev, dl.EventID)
 		})
 		ends := p.Consumer(d, StagingConsumerName, []string{bus.SubjectArchiveExpired, bus.SubjectReleaseWithheld}, func(ctx context.Context, tx pgx.Tx, dl consumer.Delivery) error {
-			id, why, ok := stagedCopyEnds(dl.Event)
-			if !ok {
-				return consumer.Permanent(fmt.Errorf("%T names no deliverable", dl.Event))
+			end, err := stagedCopyEnds(dl.Event)
+			if err != nil {
+				return consumer.Permanent(err)
 			}
-			removed, err := w.runs.endStaged(ctx, tx, w.staging, id, why, w.clock.Now())
+			removed, err := w.runs.endStaged(ctx, tx, w.staging, end, w.clock.Now())
 			if err == nil && len(removed) > 0 {
 				pg.AfterCommit(tx, func() {
-					w.log.Info("staged archive deleted", "deliverable", id, "because", why, "paths", removed, "event", dl.EventID)
+					w.log.Info("staged archive deleted", "deliverable", end.DeliverableID, "because", end.Why, "paths", removed, "event", dl.EventID)
 				})
 			}
 			return err

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 
 	"sinp.occitanie.fr/platform/bus"
+	"sinp.occitanie.fr/platform/retry"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	"sinp.occitanie.fr/services/extractor/extraction"
 )
@@ -74,19 +76,39 @@ const (
 	endWithheld = "withheld"
 )
 
-// stagedCopyEnds says whether an event ends a deliverable's staged copy:
-// its published file expired (delivery removed it from the drop zone), or
-// its F2 was withheld for good (only a notice is published). No one reads
-// the staged archive again, and a full-precision copy must not outlive its
-// use. A release does not end it: delivery copies from it.
-func stagedCopyEnds(ev bus.Event) (deliverableID, why string, ok bool) {
-	switch e := ev.(type) {
+// stagedEnd is a deliverable's staged copy that an event ends.
+type stagedEnd struct {
+	Reference, DeliverableID string
+	// Kind, when set, is the only kind of archive the event may end.
+	Kind, Why string
+}
+
+// stagedCopyEnds says which staged copy an event ends: its published file
+// expired (delivery removed it from the drop zone), or its F2 was withheld
+// for good (only a notice is published). No one reads the staged archive
+// again, and a full-precision copy must not outlive its use. A release
+// does not end it: delivery copies from it. An event that names no
+// deliverable of its own request, or withholds anything but an F2, is
+// refused: delivery would refuse it too, and the archive may still be
+// released.
+func stagedCopyEnds(ev bus.Event) (stagedEnd, error) {
+	var e stagedEnd
+	switch ev := ev.(type) {
 	case *eventsv1.ArchiveExpired:
-		deliverableID, why = e.GetDeliverableId(), endExpired
+		e = stagedEnd{Reference: ev.GetReference(), DeliverableID: ev.GetDeliverableId(), Why: endExpired}
 	case *eventsv1.ReleaseWithheld:
-		deliverableID, why = e.GetDeliverable().GetDeliverableId(), endWithheld
+		d := ev.GetDeliverable()
+		e = stagedEnd{Reference: ev.GetReference(), DeliverableID: d.GetDeliverableId(), Kind: "F2", Why: endWithheld}
+		if d.GetKind() != eventsv1.FileKind_FILE_KIND_F2 {
+			return e, fmt.Errorf("ReleaseWithheld of %s: only an F2 is withheld, not %s", e.DeliverableID, d.GetKind())
+		}
+	default:
+		return e, fmt.Errorf("%T does not end a staged copy", ev)
 	}
-	return deliverableID, why, deliverableID != ""
+	if e.Reference == "" || !strings.HasPrefix(e.DeliverableID, e.Reference+"/") {
+		return e, fmt.Errorf("%T: deliverable %q is not one of request %q", ev, e.DeliverableID, e.Reference)
+	}
+	return e, nil
 }
 
 // remove deletes a staged archive (one already gone is removed), then its
@@ -98,17 +120,23 @@ func (s Staging) remove(stagedPath string) error {
 	}
 	root, err := os.OpenRoot(s.Root)
 	if err != nil {
-		return fmt.Errorf("staging: %w", err)
+		// The area itself is missing (a volume not mounted): waited for.
+		return retry.Unavailable(fmt.Errorf("staging: %w", err))
 	}
 	defer root.Close()
 	if err := root.Remove(stagedPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("staging: %w", err)
 	}
+	// The request's folder goes once empty; a link is not a folder (what
+	// it leads to may hold archives still to be released).
 	dir := filepath.Dir(stagedPath)
+	if fi, err := root.Lstat(dir); err != nil || !fi.IsDir() {
+		return nil
+	}
 	if err := root.Remove(dir); err == nil {
 		return syncDir(s.Root)
 	}
-	// Not empty (other archives of the request wait), or gone already.
+	// Not empty: other archives of the request wait.
 	f, err := root.Open(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil

@@ -17,25 +17,35 @@ import (
 )
 
 func TestWhatEndsAStagedCopy(t *testing.T) {
-	del := &eventsv1.Deliverable{DeliverableId: "R-1/F2/oiseaux", Kind: eventsv1.FileKind_FILE_KIND_F2, Pole: "oiseaux"}
+	f1 := &eventsv1.Deliverable{DeliverableId: "R-1/F1", Kind: eventsv1.FileKind_FILE_KIND_F1}
+	f2 := &eventsv1.Deliverable{DeliverableId: "R-1/F2/oiseaux", Kind: eventsv1.FileKind_FILE_KIND_F2, Pole: "oiseaux"}
 	for _, c := range []struct {
-		name    string
-		ev      bus.Event
-		id, why string
+		name string
+		ev   bus.Event
+		want stagedEnd // zero: refused
 	}{
-		{"its file expired", &eventsv1.ArchiveExpired{DeliverableId: "R-1/F1"}, "R-1/F1", endExpired},
-		{"its notice expired", &eventsv1.ArchiveExpired{DeliverableId: "R-1/F2/oiseaux", FileName: "NOTICE_F2_oiseaux.txt"}, "R-1/F2/oiseaux", endExpired},
-		{"withheld for good", &eventsv1.ReleaseWithheld{Deliverable: del, Rule: eventsv1.ReleaseRule_RELEASE_RULE_UNFAVORABLE}, "R-1/F2/oiseaux", endWithheld},
+		{"its file expired", &eventsv1.ArchiveExpired{Reference: "R-1", DeliverableId: "R-1/F1"},
+			stagedEnd{Reference: "R-1", DeliverableID: "R-1/F1", Why: endExpired}},
+		{"its notice expired", &eventsv1.ArchiveExpired{Reference: "R-1", DeliverableId: "R-1/F2/oiseaux", FileName: "NOTICE_F2_oiseaux.txt"},
+			stagedEnd{Reference: "R-1", DeliverableID: "R-1/F2/oiseaux", Why: endExpired}},
+		{"withheld for good", &eventsv1.ReleaseWithheld{Reference: "R-1", Deliverable: f2, Rule: eventsv1.ReleaseRule_RELEASE_RULE_UNFAVORABLE},
+			stagedEnd{Reference: "R-1", DeliverableID: "R-1/F2/oiseaux", Kind: "F2", Why: endWithheld}},
 		// Delivery copies from the staged archive: it stays.
-		{"released", &eventsv1.ReleaseGranted{Deliverable: del}, "", ""},
-		{"published", &eventsv1.ArchivePublished{DeliverableId: "R-1/F1"}, "", ""},
-		{"expired, no deliverable named", &eventsv1.ArchiveExpired{}, "", ""},
-		{"withheld, no deliverable named", &eventsv1.ReleaseWithheld{}, "", ""},
+		{"released", &eventsv1.ReleaseGranted{Reference: "R-1", Deliverable: f2}, stagedEnd{}},
+		{"published", &eventsv1.ArchivePublished{Reference: "R-1", DeliverableId: "R-1/F1"}, stagedEnd{}},
+		// What review and delivery never send.
+		{"an F1 withheld", &eventsv1.ReleaseWithheld{Reference: "R-1", Deliverable: f1}, stagedEnd{}},
+		{"another request's file expired", &eventsv1.ArchiveExpired{Reference: "R-2", DeliverableId: "R-1/F1"}, stagedEnd{}},
+		{"another request's F2 withheld", &eventsv1.ReleaseWithheld{Reference: "R-2", Deliverable: f2}, stagedEnd{}},
+		{"a reference that prefixes another", &eventsv1.ArchiveExpired{Reference: "R", DeliverableId: "R-1/F1"}, stagedEnd{}},
+		{"no reference", &eventsv1.ArchiveExpired{DeliverableId: "R-1/F1"}, stagedEnd{}},
+		{"expired, no deliverable named", &eventsv1.ArchiveExpired{Reference: "R-1"}, stagedEnd{}},
+		{"withheld, no deliverable named", &eventsv1.ReleaseWithheld{Reference: "R-1"}, stagedEnd{}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			id, why, ok := stagedCopyEnds(c.ev)
-			if ok != (c.id != "") || (ok && (id != c.id || why != c.why)) {
-				t.Fatalf("stagedCopyEnds = %q, %q, %v; want %q, %q", id, why, ok, c.id, c.why)
+			got, err := stagedCopyEnds(c.ev)
+			if refused := c.want == (stagedEnd{}); refused != (err != nil) || (!refused && got != c.want) {
+				t.Fatalf("stagedCopyEnds = %+v, %v; want %+v", got, err, c.want)
 			}
 		})
 	}
@@ -66,6 +76,20 @@ func TestRemoveStaysInTheStagingArea(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(outside, "R-9", "R-9_F1.7z")); err != nil {
 		t.Fatalf("a file outside the staging area was touched: %v", err)
+	}
+
+	// A request's folder that is a link within the area: the archive goes,
+	// the link (and what it leads to) stays.
+	write(filepath.Join(root, "moved", "R-5", "R-5_F1.7z"))
+	write(filepath.Join(root, "moved", "R-5", "R-5_F2_oiseaux.7z"))
+	if err := os.Symlink(filepath.Join("moved", "R-5"), filepath.Join(root, "R-5")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.remove("R-5/R-5_F1.7z"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, "R-5", "R-5_F2_oiseaux.7z")); err != nil {
+		t.Fatalf("the other archive behind a linked folder: %v", err)
 	}
 
 	write(filepath.Join(root, "R-1", "R-1_F1.7z"))
@@ -122,6 +146,23 @@ func TestAStagedArchiveIsDeletedOnceItCanNeverBePublished(t *testing.T) {
 	}
 	requester := done.GetRequester()
 	withheld, granted := f2[0], f2[1]
+	deadline := time.Now().Add(30 * time.Second)
+	// What review and delivery never send: an F1 withheld, an event of
+	// another request naming this one's F2. Dead-lettered; nothing goes.
+	publish(t, h.ns.JS, &eventsv1.ReleaseWithheld{Meta: meta("withheld-f1"), Reference: ref, Deliverable: f1, Requester: requester,
+		Rule: eventsv1.ReleaseRule_RELEASE_RULE_UNFAVORABLE, DueAt: timestamppb.Now()})
+	publish(t, h.ns.JS, &eventsv1.ArchiveExpired{Meta: meta("expired-other"), Reference: "R-2026-0043", DeliverableId: granted.GetDeliverableId()})
+	for h.ns.Count(t, bus.StreamDeadLetter, bus.SubjectDeadLetterPrefix+StagingConsumerName) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the forged events were not dead-lettered")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, d := range []*eventsv1.Deliverable{f1, granted} {
+		if got := fileSum(t, staged(d)); got != d.GetSha256() {
+			t.Fatalf("%s: SHA-256 %s, staged %s", d.GetStagedPath(), got, d.GetSha256())
+		}
+	}
 	publish(t, h.ns.JS, &eventsv1.ReleaseGranted{Meta: meta("granted"), Reference: ref, Deliverable: granted, Requester: requester,
 		Rule: eventsv1.ReleaseRule_RELEASE_RULE_FAVORABLE, DueAt: timestamppb.Now()})
 	publish(t, h.ns.JS, &eventsv1.ReleaseWithheld{Meta: meta("withheld"), Reference: ref, Deliverable: withheld, Requester: requester,
@@ -130,7 +171,6 @@ func TestAStagedArchiveIsDeletedOnceItCanNeverBePublished(t *testing.T) {
 		FileName: f1.GetArchiveName()})
 	publish(t, h.ns.JS, &eventsv1.ArchiveExpired{Meta: meta("expired-unknown"), Reference: "R-2026-9999", DeliverableId: "R-2026-9999/F1"})
 
-	deadline := time.Now().Add(30 * time.Second)
 	for _, d := range []*eventsv1.Deliverable{withheld, f1} {
 		for {
 			if _, err := os.Stat(staged(d)); errors.Is(err, fs.ErrNotExist) {
