@@ -314,19 +314,19 @@ func (s *Shared) change(ctx context.Context, by string, fn func(cur State, now t
 	return s.Now(), nil
 }
 
-// Reading is the deployment's time for a decision that must never come
-// early (a timer firing, a release): this process's reading, but no later
-// than what platform.clock says at PostgreSQL's own time, both read now
-// through q (the deciding transaction). A process that ran ahead (the
-// clock was slowed or stopped since it last looked), or whose host clock
-// runs ahead of the database's, cannot act on its own, later, time: every
-// replica is bounded by the one clock they share.
+// Reading is the deployment's time for a decision (a timer firing, a
+// release, an opinion's instant, E): what platform.clock says at
+// PostgreSQL's own time, both read now through q (the deciding
+// transaction). Every replica decides by the one clock they share, not by
+// its own reading: one that ran ahead (its host clock fast, or the clock
+// slowed or stopped since it last looked) would settle early, and one that
+// has not yet seen an advance would date an opinion, or E, in the past and
+// so release early too.
 func Reading(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, c Clock) (time.Time, error) {
-	local := c.Now()
 	if _, ok := c.(*Shared); !ok {
-		return local, nil
+		return c.Now(), nil
 	}
 	var st State
 	var wall time.Time
@@ -335,8 +335,5 @@ func Reading(ctx context.Context, q interface {
 	if err != nil {
 		return time.Time{}, fmt.Errorf("clock.Reading: %w", err)
 	}
-	if d := st.At(wall); d.Before(local) {
-		return d, nil
-	}
-	return local, nil
+	return st.At(wall), nil
 }

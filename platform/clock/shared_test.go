@@ -165,3 +165,27 @@ func TestAReplicaAheadOfTheDatabaseDecidesAtTheDatabasesTime(t *testing.T) {
 		t.Fatalf("decided at %s, long before the database's %s", got, dbNow)
 	}
 }
+
+// A replica that has not yet seen an operator's advance decides at the
+// advanced time: dating an opinion, or E, by its own stale reading would
+// put it in the past, and release data early.
+func TestAReplicaBehindAnAdvanceDecidesAtTheSharedTime(t *testing.T) {
+	db := pgtest.NewDB(t, clock.Migrations())
+	ctx := context.Background()
+	a := open(t, db, "manual:2026-03-01T08:00:00Z")
+	b := open(t, db, "manual:2026-03-01T08:00:00Z")
+	advanced, err := a.Advance(ctx, 72*time.Hour, "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale := b.Now(); !stale.Before(advanced) {
+		t.Fatalf("replica b already reads %s", stale)
+	}
+	got, err := clock.Reading(ctx, db, b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Equal(advanced) {
+		t.Fatalf("replica b decides at %s, the deployment's clock reads %s", got, advanced)
+	}
+}

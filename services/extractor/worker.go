@@ -201,7 +201,12 @@ func (w *worker) attempt(ctx context.Context, ru *run, log *slog.Logger) error {
 		})
 	}
 	err = w.runs.complete(ctx, ru, w.owner, res.Selected, rows, func(tx pgx.Tx) error {
-		for _, ev := range completionEvents(w.meta(ru), ru, spec, res, w.keyID, w.clock.Now()) {
+		// E, which the release timers count from: the deployment's time.
+		e, err := clock.Reading(ctx, tx, w.clock)
+		if err != nil {
+			return err
+		}
+		for _, ev := range completionEvents(w.meta(ru), ru, spec, res, w.keyID, e) {
 			if _, err := w.emitter.Emit(ctx, tx, ev); err != nil {
 				return err
 			}

@@ -56,6 +56,15 @@ func (s *Service) RecordOpinion(ctx context.Context, cmd Opinion) (r *store.Revi
 				now = d.FiredAt
 			}
 		}
+		// Nor before an opinion already given: the rule reads opinions in
+		// the order of their instants, which must be the order they were
+		// given in (a correction dated before what it corrects would be
+		// overruled by it).
+		for _, o := range r.Opinions {
+			if o.At.After(now) {
+				now = o.At
+			}
+		}
 		if cmd.IdempotencyKey != "" {
 			ref, earlier, err := store.OpinionByKey(ctx, tx, cmd.Reviewer, cmd.IdempotencyKey)
 			switch {

@@ -167,3 +167,42 @@ func TestAnOpinionAfterASettlementOnAnotherReplicaIsRefused(t *testing.T) {
 		t.Fatalf("%d unfavorable opinions stored after the release", opinions)
 	}
 }
+
+// A reviewer says favorable through one replica, then corrects it to
+// unfavorable a moment later through another whose clock lags by a
+// second: the correction is dated after what it corrects, so it stands,
+// and the F2 is held, as the reviewer was told.
+func TestACorrectionThroughALaggingReplicaIsNotOverruled(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	day := 24 * time.Hour
+	ahead, behind := clock.NewManual(e0.Add(3*day)), clock.NewManual(e0.Add(3*day-time.Second))
+	a, b := f.service(ahead), f.service(behind)
+	if err := f.opinion(a, rule.Favorable, ""); err != nil {
+		t.Fatal(err)
+	}
+	_, out, _, err := b.RecordOpinion(ctx, app.Opinion{Reference: ref, Pole: "flore", Verdict: rule.Unfavorable,
+		Justification: "nid de gypaète : ne pas diffuser", Reviewer: "rev-flore"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dec, _ := out.Pole("flore"); dec.WillRule != rule.RuleUnfavorable {
+		t.Fatalf("the reviewer is told %s", dec.WillRule)
+	}
+	r, err := store.Get(ctx, f.db, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(r.Opinions); n != 2 || r.Opinions[1].Verdict != rule.Unfavorable || r.Opinions[1].At.Before(r.Opinions[0].At) {
+		t.Fatalf("opinions as the rule reads them: %+v", r.Opinions)
+	}
+	if _, err := ahead.Set(ctx, e0.Add(9*day), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.scanner(a).Fire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if d := f.f2(t); d.State != rule.Pending {
+		t.Fatalf("F2 %s by %s over the unfavorable correction", d.State, d.Rule)
+	}
+}
