@@ -68,6 +68,9 @@ func (a *Authenticator) Check(method, token string) (Principal, error) {
 		return Principal{}, status.Error(codes.Unauthenticated, "this call needs a token (authorization: Bearer ...)")
 	}
 	p, err := a.Verifier.Verify(token, now())
+	if errors.Is(err, ErrStarting) {
+		return Principal{}, status.Error(codes.Unavailable, ErrStarting.Error()+": try again in a moment")
+	}
 	if err != nil {
 		return Principal{}, status.Error(codes.Unauthenticated, refusal(err))
 	}
@@ -137,6 +140,9 @@ func (a *Authenticator) HTTP(r *http.Request, kinds ...Kind) (Principal, int, st
 		now = a.Now
 	}
 	p, err := a.Verifier.Verify(TokenFromHTTP(r), now())
+	if errors.Is(err, ErrStarting) {
+		return p, http.StatusServiceUnavailable, ErrStarting.Error() + ": try again in a moment"
+	}
 	if err != nil {
 		return p, http.StatusUnauthorized, refusal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -172,5 +174,46 @@ func TestTheKeyFileIsCreatedOnceAndPrivate(t *testing.T) {
 	}
 	if st, err := osStat(path); err != nil || st&0o077 != 0 {
 		t.Fatalf("key file mode %o (%v)", st, err)
+	}
+}
+
+// A held verifier (its process has not read the revocations yet) refuses
+// every valid token as not yet checkable, Unavailable over gRPC and 503
+// over HTTP, and a bad or expired one as before; public calls without a
+// token pass. Once released, tokens pass again, revoked ones excepted.
+func TestAHeldVerifierFailsClosed(t *testing.T) {
+	s := signer(t)
+	v := NewVerifier()
+	v.AddKey(s.Public())
+	a := &Authenticator{Verifier: v, Now: func() time.Time { return now }, Rules: Rules{
+		"/x.Requests/List": Allow(Requester), "/x.Members/List": Public()}}
+	good, _, _ := s.Issue(Principal{Kind: Requester, Subject: "a"}, now, time.Hour)
+	revoked, _, _ := s.Issue(Principal{Kind: Requester, Subject: "b", TokenID: "jti-b"}, now, time.Hour)
+	expired, _, _ := s.Issue(Principal{Kind: Requester, Subject: "a"}, now.Add(-2*time.Hour), time.Hour)
+	v.Hold()
+	for name, tok := range map[string]string{"a good token": good, "a token revoked before the start": revoked} {
+		if _, err := a.Check("/x.Requests/List", tok); status.Code(err) != codes.Unavailable {
+			t.Errorf("held, %s: %v, want Unavailable", name, err)
+		}
+		r := httptest.NewRequest("GET", "/dropzone/R-1/R-1_F1.7z", nil)
+		r.Header.Set("Authorization", "Bearer "+tok)
+		if _, code, _ := a.HTTP(r); code != http.StatusServiceUnavailable {
+			t.Errorf("held, %s over HTTP: %d, want 503", name, code)
+		}
+	}
+	if _, err := a.Check("/x.Requests/List", expired); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("held, an expired token: %v", err)
+	}
+	if _, err := a.Check("/x.Members/List", ""); err != nil {
+		t.Errorf("held, a public call: %v", err)
+	}
+	// What the bus held is read: the revocation, then the release.
+	v.Revoke(Revocation{TokenID: "jti-b", ExpiresAt: now.Add(time.Hour)})
+	v.Release()
+	if _, err := a.Check("/x.Requests/List", good); err != nil {
+		t.Errorf("released, a good token: %v", err)
+	}
+	if _, err := a.Check("/x.Requests/List", revoked); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("released, the revoked token: %v", err)
 	}
 }

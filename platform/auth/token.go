@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -36,6 +37,11 @@ var (
 	ErrExpired    = errors.New("token expired")
 	ErrRevoked    = errors.New("token revoked")
 )
+
+// ErrStarting: the verifier has not yet read the revocations published
+// before its process started, so it cannot tell a revoked token from a
+// good one; the caller is to try again in a moment.
+var ErrStarting = errors.New("starting: the published revocations are not all read yet")
 
 // claims is the signed part of a token.
 type claims struct {
@@ -170,7 +176,9 @@ type Revocation struct {
 
 // Verifier checks tokens against the trusted keys and the revocations.
 type Verifier struct {
-	mu sync.RWMutex
+	// held: revocations may be missing (Hold, until Release).
+	held atomic.Bool
+	mu   sync.RWMutex
 	// trusted are the key ids a published key may bear: a key on the bus
 	// is believed only if the deployment named it (anyone who can publish
 	// on NATS could publish a key of their own).
@@ -247,6 +255,15 @@ func (v *Verifier) key(kid string) (ed25519.PublicKey, bool) {
 	return k, ok
 }
 
+// Hold makes Verify refuse every valid token with ErrStarting until
+// Release: a process holds its verifier until it has read the revocations
+// on the bus, so that a token revoked before it started is not accepted
+// meanwhile (it fails closed, however long the bus takes).
+func (v *Verifier) Hold() { v.held.Store(true) }
+
+// Release ends Hold: the revocations are read.
+func (v *Verifier) Release() { v.held.Store(false) }
+
 // Verify returns the principal of a valid token at wall time now.
 func (v *Verifier) Verify(token string, now time.Time) (Principal, error) {
 	c, err := parse(token, v.key)
@@ -259,6 +276,9 @@ func (v *Verifier) Verify(token string, now time.Time) (Principal, error) {
 	}
 	if !now.Before(p.ExpiresAt) {
 		return Principal{}, ErrExpired
+	}
+	if v.held.Load() {
+		return Principal{}, ErrStarting
 	}
 	v.mu.RLock()
 	defer v.mu.RUnlock()

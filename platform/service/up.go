@@ -63,6 +63,9 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 	if err := p.openAuth(ctx); err != nil {
 		return err
 	}
+	// No token is accepted before the revocations published until now are
+	// read (Unavailable meanwhile): one revoked before a restart would be.
+	p.Auth.Verifier.Hold()
 	p.GRPC = grpcserver.New(log, p.Auth.Authenticate)
 	p.registerAdmin(defs)
 	p.HTTP.Handle("GET /metrics", promhttp.Handler())
@@ -126,10 +129,19 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 		g.Go(func() error { return r(gctx) })
 	}
 	// Tokens are checked against revocations published before we started.
+	g.Go(func() error {
+		select {
+		case <-ready:
+			p.Auth.Verifier.Release()
+		case <-gctx.Done():
+		}
+		return nil
+	})
 	select {
 	case <-ready:
+		p.Auth.Verifier.Release()
 	case <-time.After(10 * time.Second):
-		log.Warn("auth: the published keys and revocations are not all read after 10s; serving anyway")
+		log.Warn("auth: the published keys and revocations are not all read after 10s; tokens are refused (Unavailable) until they are")
 	case <-ctx.Done():
 	}
 	health.update(gctx)
