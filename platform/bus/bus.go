@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -106,6 +108,28 @@ func (e *Embedded) Shutdown() {
 	}
 }
 
+// Redacted is a NATS URL (or a comma-separated list of them) fit for a log
+// or an error: a password, or a token given as the user, shows as xxxxx.
+func Redacted(urls string) string {
+	parts := strings.Split(urls, ",")
+	for i, raw := range parts {
+		u, err := url.Parse(strings.TrimSpace(raw))
+		switch {
+		case err != nil && strings.Contains(raw, "@"):
+			parts[i] = "(a URL with credentials that does not parse)"
+		case err != nil || u.User == nil:
+		case u.User.Username() != "" && !hasPassword(u.User):
+			u.User = url.User("xxxxx") // nats://<token>@host
+			parts[i] = u.String()
+		default:
+			parts[i] = u.Redacted()
+		}
+	}
+	return strings.Join(parts, ",")
+}
+
+func hasPassword(u *url.Userinfo) bool { _, ok := u.Password(); return ok }
+
 // Connect opens a connection that keeps reconnecting, and its JetStream
 // context.
 func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetStream, error) {
@@ -115,7 +139,7 @@ func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetSt
 		nats.ReconnectWait(500*time.Millisecond),
 	)
 	if err != nil {
-		return nil, nil, fmt.Errorf("bus.Connect: SINP_NATS_URL=%s: %w", url, err)
+		return nil, nil, fmt.Errorf("bus.Connect: SINP_NATS_URL=%s: %w", Redacted(url), err)
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {

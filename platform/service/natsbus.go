@@ -25,7 +25,7 @@ func (p *Process) openBus(ctx context.Context, opt Options) (string, func(), err
 			return "", nil, err
 		}
 	}
-	err := waitFor(ctx, p.Log, "NATS at "+url, func() error {
+	err := waitFor(ctx, p.Log, "NATS at "+bus.Redacted(url), func() error {
 		var err error
 		if p.NC == nil {
 			if p.NC, p.JS, err = bus.Connect(ctx, url, "sinp"); err != nil {

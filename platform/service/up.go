@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 
 	"sinp.occitanie.fr/platform/auth"
+	"sinp.occitanie.fr/platform/bus"
 	"sinp.occitanie.fr/platform/clock"
 	"sinp.occitanie.fr/platform/config"
 	"sinp.occitanie.fr/platform/grpcserver"
@@ -146,7 +147,7 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 	}
 	health.update(gctx)
 	addrs := Addrs{GRPC: grpcLis.Addr().String(), HTTP: httpLis.Addr().String(), NATS: natsURL, DB: server.URL}
-	log.Info("sinp is up", "services", serviceNames(defs), "grpc", addrs.GRPC, "http", addrs.HTTP, "nats", natsURL, "clock", p.Clock.Kind())
+	log.Info("sinp is up", "services", serviceNames(defs), "grpc", addrs.GRPC, "http", addrs.HTTP, "nats", bus.Redacted(natsURL), "clock", p.Clock.Kind())
 	if opt.Ready != nil {
 		opt.Ready(p, addrs)
 	}
