@@ -5,10 +5,13 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -185,6 +188,8 @@ type counting struct {
 	rc     *http.ResponseController
 	n      int64
 	status int
+	// failed: a write did not reach the client (gone, stalled).
+	failed bool
 }
 
 // WriteStall is how long one write may wait for the client.
@@ -199,6 +204,7 @@ func (c *counting) Write(b []byte) (int, error) {
 	_ = c.rc.SetWriteDeadline(time.Now().Add(WriteStall))
 	n, err := c.ResponseWriter.Write(b)
 	c.n += int64(n)
+	c.failed = c.failed || err != nil
 	return n, err
 }
 
@@ -214,28 +220,50 @@ func auditedRange(h string) string {
 	return h
 }
 
-// wholeFile says whether a response sent every byte of a file of size
-// bytes: a 200 of them all, or a 206 of one range covering it all.
-func wholeFile(status int, sent, size int64, rangeHeader string) bool {
-	switch status {
-	case http.StatusOK:
-		return sent == size
-	case http.StatusPartialContent:
-		spec, ok := strings.CutPrefix(strings.TrimSpace(rangeHeader), "bytes=")
-		if !ok || strings.Contains(spec, ",") || sent != size {
-			return false
+// reading is a published file as ServeContent reads it: which of its bytes
+// went out, for the audit (ranges, a suffix, several at once: what the
+// client asked is not parsed again, what was read is counted).
+type reading struct {
+	io.ReadSeeker
+	pos   int64
+	spans [][2]int64 // read, in order; a read that continues one extends it
+	n     int64
+}
+
+func (r *reading) Read(b []byte) (int, error) {
+	n, err := r.ReadSeeker.Read(b)
+	if n > 0 {
+		if k := len(r.spans); k > 0 && r.spans[k-1][1] == r.pos {
+			r.spans[k-1][1] += int64(n)
+		} else {
+			r.spans = append(r.spans, [2]int64{r.pos, r.pos + int64(n)})
 		}
-		first, last, _ := strings.Cut(strings.TrimSpace(spec), "-")
-		if first != "0" {
-			return false
-		}
-		if last == "" {
-			return true
-		}
-		n, err := strconv.ParseInt(last, 10, 64)
-		return err == nil && n >= size-1
+		r.pos += int64(n)
+		r.n += int64(n)
 	}
-	return false
+	return n, err
+}
+
+func (r *reading) Seek(offset int64, whence int) (int64, error) {
+	p, err := r.ReadSeeker.Seek(offset, whence)
+	if err == nil {
+		r.pos = p
+	}
+	return p, err
+}
+
+// covers says whether the bytes read cover the whole file of size bytes.
+func (r *reading) covers(size int64) bool {
+	spans := slices.Clone(r.spans)
+	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
+	end := int64(0)
+	for _, s := range spans {
+		if s[0] > end {
+			return false
+		}
+		end = max(end, s[1])
+	}
+	return end >= size
 }
 
 func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -311,15 +339,23 @@ func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hdr.Set("Content-Type", "application/x-7z-compressed")
 	}
 	cw := &counting{ResponseWriter: w, rc: http.NewResponseController(w), status: http.StatusOK}
-	http.ServeContent(cw, r, name, pub.PublishedAt, f)
+	rd := &reading{ReadSeeker: f}
+	http.ServeContent(cw, r, name, pub.PublishedAt, rd)
 	if r.Method == http.MethodHead {
 		return
 	}
-	sent := cw.n
-	if cw.status != http.StatusOK && cw.status != http.StatusPartialContent {
-		sent = 0 // an error's text, not the file
+	// The file's bytes, not multipart headers nor an error's text; of a
+	// response cut short, no more than went out.
+	sent, complete := rd.n, false
+	switch {
+	case cw.status != http.StatusOK && cw.status != http.StatusPartialContent:
+		sent = 0
+	case cw.failed:
+		sent = min(sent, cw.n)
+	default:
+		complete = rd.covers(st.Size())
 	}
-	a.At, a.Action, a.BytesSent, a.Complete = h.App.Clock.Now(), "download", sent, wholeFile(cw.status, sent, st.Size(), rangeHeader)
+	a.At, a.Action, a.BytesSent, a.Complete = h.App.Clock.Now(), "download", sent, complete
 	if err := store.AddAudit(ctx, h.DB, a); err != nil {
 		h.App.Log.Error("delivery: the end of a download could not be audited", "deliverable", pub.DeliverableID, "principal", p.String(), "err", err)
 	}

@@ -120,6 +120,11 @@ func TestEveryDownloadIsTracedFromItsStart(t *testing.T) {
 		{"whole", http.MethodGet, nil, 200, true, int64(size), true},
 		{"one range of it all", http.MethodGet, map[string]string{"Range": "bytes=0-"}, 206, true, int64(size), true},
 		{"one range beyond its end", http.MethodGet, map[string]string{"Range": fmt.Sprintf("bytes=0-%d", size*10)}, 206, true, int64(size), true},
+		{"a suffix longer than it", http.MethodGet, map[string]string{"Range": fmt.Sprintf("bytes=-%d", size*10)}, 206, true, int64(size), true},
+		// Several ranges: the file's bytes are counted, not the multipart's.
+		{"two ranges covering it", http.MethodGet, map[string]string{"Range": "bytes=0-9,10-"}, 206, true, int64(size), true},
+		{"two ranges with a gap", http.MethodGet, map[string]string{"Range": "bytes=0-9,20-"}, 206, false, int64(size - 10), true},
+		{"a suffix and its start", http.MethodGet, map[string]string{"Range": fmt.Sprintf("bytes=-%d,0-%d", size-100, 99)}, 206, true, int64(size), true},
 		{"a resumed download", http.MethodGet, map[string]string{"Range": "bytes=100-"}, 206, false, int64(size - 100), true},
 		{"the first 100 bytes", http.MethodGet, map[string]string{"Range": "bytes=0-99"}, 206, false, 100, true},
 		{"an unsatisfiable range", http.MethodGet, map[string]string{"Range": fmt.Sprintf("bytes=%d-", size*2)}, 416, false, 0, true},
