@@ -217,3 +217,23 @@ func TestAHeldVerifierFailsClosed(t *testing.T) {
 		t.Errorf("released, the revoked token: %v", err)
 	}
 }
+
+// A token's base64 is read strictly: one whose last character differs
+// only in the bits the encoding leaves unused is not the same token.
+func TestATokensEncodingIsCanonical(t *testing.T) {
+	s := signer(t)
+	v := NewVerifier()
+	v.AddKey(s.Public())
+	tok, _, _ := s.Issue(Principal{Kind: Requester, Subject: "a"}, now, time.Hour)
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	last := strings.IndexByte(alphabet, tok[len(tok)-1])
+	// 64 signature bytes take 86 characters, the last of which carries 2
+	// bits: its low 4 are 0 in the canonical form.
+	twin := tok[:len(tok)-1] + string(alphabet[last|1])
+	if _, err := v.Verify(tok, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.Verify(twin, now); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a non-canonical twin: %v", err)
+	}
+}

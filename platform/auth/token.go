@@ -129,11 +129,11 @@ func parse(token string, key func(kid string) (ed25519.PublicKey, bool)) (claims
 	if dot <= len(prefix) {
 		return c, ErrMalformed
 	}
-	body, err := base64.RawURLEncoding.DecodeString(token[len(prefix):dot])
+	body, err := base64.RawURLEncoding.Strict().DecodeString(token[len(prefix):dot])
 	if err != nil {
 		return c, ErrMalformed
 	}
-	sig, err := base64.RawURLEncoding.DecodeString(token[dot+1:])
+	sig, err := base64.RawURLEncoding.Strict().DecodeString(token[dot+1:])
 	if err != nil || len(sig) != ed25519.SignatureSize {
 		return c, ErrMalformed
 	}

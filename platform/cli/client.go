@@ -111,7 +111,30 @@ func (e *Env) SaveToken(token string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(f), 0o700); err != nil {
 		return "", err
 	}
-	return f, os.WriteFile(f, []byte(token+"\n"), 0o600)
+	return f, WritePrivate(f, []byte(token+"\n"))
+}
+
+// WritePrivate replaces a file with data readable by its owner only: a new
+// file of mode 0600 renamed over it, so that an older file's mode (or
+// owner) never shows the new secret, not even for a moment.
+func WritePrivate(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // gone once renamed
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }
 
 // UserContext returns ctx carrying the saved token, if any.

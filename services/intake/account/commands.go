@@ -71,10 +71,7 @@ func saveLogin(e *cli.Env, resp *intakev1.SignInResponse) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := os.WriteFile(refreshFile, []byte(resp.RefreshToken+"\n"), 0o600); err != nil {
-		return "", err
-	}
-	return saved, os.Chmod(refreshFile, 0o600) // an older file keeps its mode through WriteFile
+	return saved, cli.WritePrivate(refreshFile, []byte(resp.RefreshToken+"\n"))
 }
 
 func savedRefresh(e *cli.Env) (string, error) {
