@@ -33,6 +33,8 @@ type composeFile struct {
 		Healthcheck *struct {
 			Test []string `yaml:"test"`
 		} `yaml:"healthcheck"`
+		Volumes []string `yaml:"volumes"`
+		Ports   []string `yaml:"ports"`
 	} `yaml:"services"`
 }
 
@@ -79,7 +81,39 @@ func TestComposeRunsEveryServiceWithItsDependencies(t *testing.T) {
 		if !strings.Contains(s.Environment["SINP_DATABASE_URL"], "@postgres:5432/") || s.Environment["SINP_NATS_URL"] != "nats://nats:4222" {
 			t.Errorf("%s: environment %v does not point at the compose PostgreSQL and NATS", d.Name, s.Environment)
 		}
+		// Tokens: intake signs them; every other service verifies them with
+		// the public key intake writes beside its own, in a volume it sees.
+		signing, public := s.Environment["SINP_AUTH_KEY_FILE"], s.Environment["SINP_AUTH_PUBLIC_KEYS"]
+		switch {
+		case d.Name == "intake":
+			if signing == "" || signing == "-" {
+				t.Errorf("intake signs no token: SINP_AUTH_KEY_FILE=%q", signing)
+			}
+		case signing != "-":
+			t.Errorf("%s: SINP_AUTH_KEY_FILE=%q, want - (verify only)", d.Name, signing)
+		case public != intakeKey(c)+".pub" || !mounts(s.Volumes, "auth", filepath.Dir(public)):
+			t.Errorf("%s: verifies with SINP_AUTH_PUBLIC_KEYS=%q, volumes %v; want intake's %s.pub from the auth volume", d.Name, public, s.Volumes, intakeKey(c))
+		}
 	}
+	// The bus has no credentials: it is reached on the compose network only.
+	for _, p := range c.Services["nats"].Ports {
+		if !strings.HasPrefix(p, "127.0.0.1:") {
+			t.Errorf("nats publishes %q to every interface", p)
+		}
+	}
+}
+
+func intakeKey(c composeFile) string { return c.Services["intake"].Environment["SINP_AUTH_KEY_FILE"] }
+
+// mounts says whether volumes mount the named volume at dir.
+func mounts(volumes []string, name, dir string) bool {
+	for _, v := range volumes {
+		parts := strings.Split(v, ":")
+		if len(parts) >= 2 && parts[0] == name && parts[1] == dir {
+			return true
+		}
+	}
+	return false
 }
 
 // sinp pack writes an archive a real 7-Zip accepts.
