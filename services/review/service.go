@@ -13,6 +13,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,6 +30,7 @@ import (
 	"sinp.occitanie.fr/services/review/api"
 	"sinp.occitanie.fr/services/review/app"
 	"sinp.occitanie.fr/services/review/rule"
+	"sinp.occitanie.fr/services/review/store"
 )
 
 // Name is the service's name in health checks, logs and `sinp up --services`.
@@ -50,6 +52,9 @@ type Config struct {
 	F1Latency        time.Duration `env:"SINP_REVIEW_F1_AFTER" default:"144h"`
 	FavorableLatency time.Duration `env:"SINP_REVIEW_FAVORABLE_AFTER" default:"144h"`
 	Deadline         time.Duration `env:"SINP_REVIEW_DEADLINE" default:"504h"`
+	// PolicyChange makes this replica's policy the deployment's, when it
+	// differs (otherwise the replica refuses to start).
+	PolicyChange bool `env:"SINP_REVIEW_POLICY_CHANGE"`
 }
 
 // RulePolicy is the configuration as the rule reads it.
@@ -92,6 +97,9 @@ func Definition() service.Definition {
 			return nil, err
 		}
 		policy, _ := cfg.RulePolicy()
+		if err := agreePolicy(ctx, p, policy, cfg.PolicyChange); err != nil {
+			return nil, err
+		}
 		a := &app.Service{DB: p.DB, Emitter: p.Emitter(d), Clock: p.Clock, Policy: policy, Log: p.Log.With("service", Name),
 			BeforeSettleCommit: TestHooks.BeforeSettleCommit}
 		reviewv1.RegisterReviewServiceServer(p.GRPC, &api.Server{App: a})
@@ -114,4 +122,34 @@ func Definition() service.Definition {
 		}, nil
 	}
 	return d
+}
+
+// agreePolicy holds this replica to the deployment's release policy: the
+// first replica records its own; one configured otherwise is refused,
+// unless told to change the deployment's (rule.Agree).
+func agreePolicy(ctx context.Context, p *service.Process, configured rule.Policy, change bool) error {
+	return pg.InTx(ctx, p.DB, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE review.policy IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var deployed *rule.Policy
+		current, err := store.Policy(ctx, tx)
+		switch {
+		case err == nil:
+			deployed = &current.Policy
+		case !errors.Is(err, store.ErrNotFound):
+			return err
+		}
+		record, err := rule.Agree(configured, deployed, change)
+		if err != nil || !record {
+			return err
+		}
+		host, _ := os.Hostname()
+		by := fmt.Sprintf("review@%s/%d", host, os.Getpid())
+		if deployed != nil {
+			p.Log.Warn("review: the deployment's release policy changes (SINP_REVIEW_POLICY_CHANGE); open reviews keep theirs",
+				"from", deployed.String(), "to", configured.String(), "by", by)
+		}
+		return store.SetPolicy(ctx, tx, configured, by)
+	})
 }

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"time"
 
@@ -20,9 +21,17 @@ import (
 // review. Completing a request already under review changes nothing.
 func (s *Service) Open(ctx context.Context, tx pgx.Tx, ev *eventsv1.ExtractionCompleted) error {
 	e := ev.GetCompletedAt().AsTime().Truncate(time.Microsecond)
+	// The deployment's policy, which every replica agreed to at start (or
+	// changed since): not this replica's own configuration.
+	policy := s.Policy
+	if p, err := store.Policy(ctx, tx); err == nil {
+		policy = p.Policy
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
 	r := &store.Review{Reference: ev.GetReference(), RunID: ev.GetRunId(), CompletedAt: e,
 		Entitled: ev.GetF2Entitled() && ev.GetRequester().GetMembership() == eventsv1.Membership_MEMBERSHIP_ADHERENT,
-		Policy:   s.Policy, Completed: ev}
+		Policy:   policy, Completed: ev}
 	for _, d := range ev.GetDeliverables() {
 		switch {
 		case d.GetKind() == eventsv1.FileKind_FILE_KIND_F1:

@@ -97,3 +97,32 @@ func (p Policy) F1At(e time.Time) time.Time { return e.Add(p.F1Latency) }
 // DeadlineAt is the instant every F2 of an extraction completed at e is
 // settled, whatever the opinions.
 func (p Policy) DeadlineAt(e time.Time) time.Time { return e.Add(p.Deadline) }
+
+// String is the policy as its configuration spells it.
+func (p Policy) String() string {
+	return fmt.Sprintf("SINP_REVIEW_POLICY=%s SINP_REVIEW_F1_AFTER=%s SINP_REVIEW_FAVORABLE_AFTER=%s SINP_REVIEW_DEADLINE=%s",
+		p.Mode, p.F1Latency, p.FavorableLatency, p.Deadline)
+}
+
+// ErrPolicyDiffers: a replica is configured with another policy than the
+// deployment's. Replicas that disagreed would each open the reviews they
+// happen to receive with their own, and a deployment meant to be batched
+// would release some F2 progressively.
+var ErrPolicyDiffers = errors.New("this replica's review policy is not the deployment's")
+
+// Agree decides a replica's start against the deployment's policy
+// (deployed nil: none recorded yet). The replica records its configured
+// policy when there is none, or when told to change it (change); it starts
+// as it is when both agree; otherwise it is refused.
+func Agree(configured Policy, deployed *Policy, change bool) (record bool, err error) {
+	switch {
+	case deployed == nil:
+		return true, nil
+	case *deployed == configured:
+		return false, nil
+	case change:
+		return true, nil
+	}
+	return false, fmt.Errorf("%w: it is configured with %s, the deployment runs %s; start it with the same, or change every replica's on purpose with SINP_REVIEW_POLICY_CHANGE=true (open reviews keep theirs)",
+		ErrPolicyDiffers, configured, *deployed)
+}

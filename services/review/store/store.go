@@ -268,3 +268,36 @@ func parseRule(s string) rule.Rule {
 	}
 	return rule.RuleNone
 }
+
+// DeploymentPolicy is the release policy every replica opens reviews with.
+type DeploymentPolicy struct {
+	rule.Policy
+	SetBy string
+	SetAt time.Time
+}
+
+// Policy reads the deployment's policy (ErrNotFound before the first
+// replica set it).
+func Policy(ctx context.Context, q pg.Querier) (DeploymentPolicy, error) {
+	var p DeploymentPolicy
+	var mode string
+	err := q.QueryRow(ctx, `SELECT mode, f1_latency, favorable_latency, deadline, set_by, set_at FROM review.policy`).
+		Scan(&mode, &p.F1Latency, &p.FavorableLatency, &p.Deadline, &p.SetBy, &p.SetAt)
+	if pg.IsNoRows(err) {
+		return p, ErrNotFound
+	}
+	if err != nil {
+		return p, fmt.Errorf("store: %w", err)
+	}
+	p.Mode, err = rule.ParseMode(mode)
+	return p, err
+}
+
+// SetPolicy records the deployment's policy.
+func SetPolicy(ctx context.Context, tx pgx.Tx, p rule.Policy, by string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO review.policy (mode, f1_latency, favorable_latency, deadline, set_by) VALUES ($1, $2, $3, $4, $5)
+		ON CONFLICT (one) DO UPDATE SET mode = EXCLUDED.mode, f1_latency = EXCLUDED.f1_latency,
+			favorable_latency = EXCLUDED.favorable_latency, deadline = EXCLUDED.deadline, set_by = EXCLUDED.set_by, set_at = now()`,
+		p.Mode.String(), p.F1Latency, p.FavorableLatency, p.Deadline, by)
+	return err
+}
