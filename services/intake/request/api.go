@@ -127,8 +127,11 @@ func Proto(r *Record, p auth.Principal) *intakev1.Request {
 		who, detail := h.Who, h.Detail
 		if !admin {
 			who = ""
-			if h.What == historyFailed {
+			switch h.What {
+			case historyFailed:
 				detail = PublicFailure
+			case historyCounts:
+				continue
 			}
 		}
 		out.History = append(out.History, &intakev1.HistoryEntry{At: timestamppb.New(h.At), What: h.What, Who: who, Detail: detail})

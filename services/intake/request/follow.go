@@ -99,8 +99,14 @@ func (s *Service) Follow(ctx context.Context, tx pgx.Tx, ev bus.Event) error {
 					return err
 				}
 			}
-			err = history("extracted", fmt.Sprintf("%d rows selected: %d in F1, %d in F2, %d in no file; %d archives staged",
-				e.GetRowsSelected(), e.GetRowsF1(), e.GetRowsF2(), e.GetRowsWithheld(), len(e.GetDeliverables())))
+			detail := fmt.Sprintf("%d rows in F1", e.GetRowsF1())
+			if e.GetF2Entitled() {
+				detail += fmt.Sprintf(", %d in F2", e.GetRowsF2())
+			}
+			if err = history("extracted", fmt.Sprintf("%s; %d archives staged", detail, len(e.GetDeliverables()))); err == nil {
+				err = history(historyCounts, fmt.Sprintf("%d rows selected: %d in F1, %d in F2, %d in no file",
+					e.GetRowsSelected(), e.GetRowsF1(), e.GetRowsF2(), e.GetRowsWithheld()))
+			}
 		}
 	case *eventsv1.ReviewOpened:
 		moved, derr := deliverable(&eventsv1.Deliverable{DeliverableId: e.GetDeliverableId(), Kind: eventsv1.FileKind_FILE_KIND_F2, Pole: e.GetPole()}, UnderReview, nil)

@@ -502,3 +502,39 @@ func TestInternalErrorsDoNotReachTheCaller(t *testing.T) {
 		}
 	}
 }
+
+// A non-adherent's history counts the rows of its files, not those kept
+// out of every file: in a perimeter of its drawing, that number would say
+// how many level-4 observations lie there. The administrator sees both.
+func TestTheRequestersHistoryCountsOnlyItsRows(t *testing.T) {
+	f := newFixture(t, nil)
+	out, err := f.svc.Submit(f.ctx, anne, submission(), "", "192.0.2.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := out.Record.Reference
+	cause := f.instruct(t, ref).Instruction.GetMeta().GetEventId()
+	meta := &eventsv1.Meta{CausationId: cause, Producer: "extractor"}
+	f.follow(t, &eventsv1.ExtractionStarted{Meta: meta, Reference: ref, RunId: ref + "#0", Attempt: 1})
+	f.follow(t, &eventsv1.ExtractionCompleted{Meta: meta, Reference: ref, RunId: ref + "#0", RowsSelected: 1, RowsWithheld: 1,
+		Deliverables: []*eventsv1.Deliverable{{DeliverableId: ref + "/F1", Kind: eventsv1.FileKind_FILE_KIND_F1}}})
+	r, err := f.svc.Get(f.ctx, anne, ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var extracted string
+	for _, h := range Proto(r, anne).History {
+		if strings.Contains(h.Detail, "no file") || strings.Contains(h.Detail, "selected") || h.What == historyCounts {
+			t.Errorf("the requester's history: %s %q", h.What, h.Detail)
+		}
+		if h.What == "extracted" {
+			extracted = h.Detail
+		}
+	}
+	if extracted != "0 rows in F1; 1 archives staged" {
+		t.Errorf("the requester reads %q", extracted)
+	}
+	if admin := fmt.Sprint(Proto(r, dreal).History); !strings.Contains(admin, "1 rows selected: 0 in F1, 0 in F2, 1 in no file") {
+		t.Errorf("the administrator's history: %s", admin)
+	}
+}

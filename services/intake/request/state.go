@@ -62,6 +62,13 @@ func StateOf(p intakev1.RequestState) (State, bool) {
 // detail (the extractor's error) only the administrator sees.
 const historyFailed = "extraction failed"
 
+// historyCounts is the history's entry of an extraction's counts (rows
+// selected, and in no file), which only the administrator sees: to a
+// requester, the rows kept out of every file would say how many level-4
+// observations lie in a perimeter of its drawing. The requester's entry,
+// "extracted", counts only the rows of its files.
+const historyCounts = "extraction counts"
+
 // Open states count toward a requester's limit of open requests.
 func (s State) Open() bool {
 	return s == Deposited || s == Instructed || s == Extracting || s == Extracted || s == Failed
