@@ -143,9 +143,11 @@ func buildColumns() []Column {
 		addition("nom_valide", "nomValide", String, "text", "", "Nom valide TAXREF du taxon (valid name)"),
 		std("version_taxref", "versionTAXREF", String, "text", "", "Version de TAXREF utilisée (TAXREF version)"),
 		std("date_debut", "jourDateDebut", Date, "date", "", "Date de début de l'observation (start date)"),
-		std("heure_debut", "heureDateDebut", Time, "time without time zone", "", "Heure de début de l'observation, HH:MM, heure locale (start time)"),
+		// Hours, with the observer and the day, would tie a blurred row to
+		// the precise records of the same visit: nulled when blurred.
+		precise(std("heure_debut", "heureDateDebut", Time, "time without time zone", "", "Heure de début de l'observation, HH:MM, heure locale (start time)")),
 		std("date_fin", "jourDateFin", Date, "date", "", "Date de fin de l'observation (end date)"),
-		std("heure_fin", "heureDateFin", Time, "time without time zone", "", "Heure de fin de l'observation, HH:MM, heure locale (end time)"),
+		precise(std("heure_fin", "heureDateFin", Time, "time without time zone", "", "Heure de fin de l'observation, HH:MM, heure locale (end time)")),
 		std("date_determination", "dateDetermination", Date, "date", "", "Date de la dernière détermination (identification date)"),
 		std("denombrement_min", "denombrementMin", Integer, "integer", "", "Nombre minimal d'objets dénombrés (minimum count)"),
 		std("denombrement_max", "denombrementMax", Integer, "integer", "", "Nombre maximal d'objets dénombrés (maximum count)"),
@@ -168,10 +170,11 @@ func buildColumns() []Column {
 		std("jdd_source_id", "jddSourceId", String, "text", "", "Identifiant du jeu de données source chez le producteur (producer's source dataset id)"),
 		std("jdd_meta_id", "jddMetadonneeDEEId", String, "uuid", "", "Identifiant SINP des métadonnées du jeu de données (dataset SINP metadata id)"),
 		// A grouping (relevé, passage) ties a sensitive record to the
-		// precise ones made with it: a blurred row keeps no link to them.
+		// precise ones made with it: a blurred row keeps no link to them,
+		// not even its kind or method (a station's relevé).
 		precise(std("id_regroupement", "identifiantRegroupementPermanent", String, "uuid", "", "Identifiant permanent du regroupement (relevé, passage...) (grouping id)")),
-		std("methode_regroupement", "methodeRegroupement", String, "text", "", "Méthode du regroupement (grouping method)"),
-		std("type_regroupement", "typeRegroupement", String, "text", "TYP_GRP", "Type de regroupement (grouping type)"),
+		precise(std("methode_regroupement", "methodeRegroupement", String, "text", "", "Méthode du regroupement (grouping method)")),
+		precise(std("type_regroupement", "typeRegroupement", String, "text", "TYP_GRP", "Type de regroupement (grouping type)")),
 		std("nature_objet_geo", "natureObjetGeo", String, "text", "NAT_OBJ_GEO", "Nature de l'objet géographique (stationnel/inventoriel)"),
 		std("precision_geometrie", "precisionGeometrie", Integer, "integer", "", "Précision de la géométrie en mètres (geometric precision, metres)"),
 		std("dee_floutage", "dEEFloutage", String, "text", "DEE_FLOU", "Floutage par le producteur avant l'envoi à la plateforme (blurred by the producer)"),

@@ -107,7 +107,8 @@ func TestExchangeFileFollowsTheStandard(t *testing.T) {
 						t.Errorf("%s: blurred row has %s = %q, want 2 (rattachement)", id, col, f[col])
 					}
 				}
-				for _, col := range []string{"identifiantRegroupementPermanent", "obsContexte", "obsDescription", "preuveNonNumerique", "nomLieu"} {
+				for _, col := range []string{"identifiantRegroupementPermanent", "typeRegroupement", "methodeRegroupement", "heureDateDebut", "heureDateFin",
+					"obsContexte", "obsDescription", "preuveNonNumerique", "nomLieu"} {
 					if f[col] != "" {
 						t.Errorf("%s: blurred row keeps %s", id, col)
 					}
