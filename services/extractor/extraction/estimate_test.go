@@ -159,12 +159,19 @@ func TestEstimateNamesTheFieldAtFault(t *testing.T) {
 	}{
 		"not WKT":           {Spec{PerimeterWKT: "POLYGON((0 0, 1 1"}, "perimeter.wkt"},
 		"self-intersecting": {Spec{PerimeterWKT: "POLYGON((0 0,10 10,10 0,0 10,0 0))"}, "perimeter.wkt"},
-		"unknown commune":   {Spec{Areas: []AreaRef{{KindCommune, "31555"}, {KindCommune, "99999"}}}, "perimeter.areas[1].code"},
-		"unknown kind":      {Spec{Areas: []AreaRef{{"region", "76"}}}, "perimeter.areas[0].kind"},
-		"no perimeter":      {Spec{}, "perimeter"},
-		"bad date":          {Spec{PerimeterWKT: toulouseBox, From: "2020-02-30"}, "period.from"},
-		"reversed period":   {Spec{PerimeterWKT: toulouseBox, From: "2021-01-01", To: "2020-01-01"}, "period"},
-		"bad pôle code":     {Spec{PerimeterWKT: toulouseBox, Poles: []string{"oiseaux", "x'; DROP"}}, "scope.poles[1]"},
+		// What intake never sends (it writes a MULTIPOLYGON in EPSG:2154),
+		// from an operator's `sinp extract` or estimate.
+		"a point":          {Spec{PerimeterWKT: "POINT(574000 6280000)"}, "perimeter.wkt"},
+		"a line":           {Spec{PerimeterWKT: "LINESTRING(560000 6270000,590000 6290000)"}, "perimeter.wkt"},
+		"a collection":     {Spec{PerimeterWKT: "GEOMETRYCOLLECTION(" + toulouseBox + ")"}, "perimeter.wkt"},
+		"degrees, as EWKT": {Spec{PerimeterWKT: "SRID=4326;POLYGON((1.40 43.58,1.48 43.58,1.48 43.64,1.40 43.64,1.40 43.58))"}, "perimeter.wkt"},
+		"lower-case EWKT":  {Spec{PerimeterWKT: "srid=3857; " + toulouseBox}, "perimeter.wkt"},
+		"unknown commune":  {Spec{Areas: []AreaRef{{KindCommune, "31555"}, {KindCommune, "99999"}}}, "perimeter.areas[1].code"},
+		"unknown kind":     {Spec{Areas: []AreaRef{{"region", "76"}}}, "perimeter.areas[0].kind"},
+		"no perimeter":     {Spec{}, "perimeter"},
+		"bad date":         {Spec{PerimeterWKT: toulouseBox, From: "2020-02-30"}, "period.from"},
+		"reversed period":  {Spec{PerimeterWKT: toulouseBox, From: "2021-01-01", To: "2020-01-01"}, "period"},
+		"bad pôle code":    {Spec{PerimeterWKT: toulouseBox, Poles: []string{"oiseaux", "x'; DROP"}}, "scope.poles[1]"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"golang.org/x/sync/errgroup"
 
@@ -212,11 +213,16 @@ func (rd *reading) read(ctx context.Context, opt Options, r *router, dir string)
 		g.Go(func() error { return r.book.loadCells(gctx, cells) })
 	}
 	rec := &records{handle: r.route}
+	// The selection's own failure is the one to report: the second
+	// connection then fails too (the snapshot it imports is gone), and
+	// may do so first.
+	var mainErr error
 	g.Go(func() error {
 		_, err := rd.conn.PgConn().CopyTo(gctx, rec, copySQL(rd.sel.geo))
 		if err == nil {
 			err = rec.flush()
 		}
+		mainErr = err
 		// The exported snapshot lives as long as this transaction: it ends
 		// once the other connection holds it.
 		select {
@@ -227,6 +233,9 @@ func (rd *reading) read(ctx context.Context, opt Options, r *router, dir string)
 		return err
 	})
 	err := g.Wait()
+	if pe, ok := errors.AsType[*pgconn.PgError](mainErr); ok && pe.Code != "57014" {
+		err = mainErr // the server refused the selection itself (not a cancel)
+	}
 	if attached != nil {
 		defer attached.Close()
 	}

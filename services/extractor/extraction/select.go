@@ -61,6 +61,15 @@ type selection struct {
 
 // prepareSelection sets the session up and builds the query, selecting
 // list (layout.selectList for a run, layout.placingList for an estimate).
+// ewktSRID is the SRID an EWKT text names ("SRID=4326;POLYGON(...)").
+func ewktSRID(wkt string) (string, bool) {
+	head, _, ok := strings.Cut(strings.TrimSpace(wkt), ";")
+	if !ok || len(head) < 5 || !strings.EqualFold(head[:5], "SRID=") {
+		return "", false
+	}
+	return strings.TrimSpace(head[5:]), true
+}
+
 func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list string) (*selection, error) {
 	if err := setUp(ctx, conn); err != nil {
 		return nil, err
@@ -69,10 +78,16 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list strin
 		return nil, err
 	}
 	if spec.PerimeterWKT != "" {
+		// EWKT's SRID would be overridden, not honoured: coordinates in
+		// degrees would be read as metres and select nothing.
+		if srid, ok := ewktSRID(spec.PerimeterWKT); ok && srid != "2154" {
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, fieldError("perimeter.wkt",
+				"SRID=%s: the extractor reads EPSG:2154 (Lambert-93) only; intake converts other systems", srid))
+		}
 		var valid bool
-		var reason string
-		err := conn.QueryRow(ctx, `SELECT ST_IsValid(g), ST_IsValidReason(g) FROM (SELECT ST_GeomFromText($1, 2154) AS g) x`,
-			spec.PerimeterWKT).Scan(&valid, &reason)
+		var reason, kind string
+		err := conn.QueryRow(ctx, `SELECT ST_IsValid(g), ST_IsValidReason(g), ST_GeometryType(g) FROM (SELECT ST_GeomFromText($1, 2154) AS g) x`,
+			spec.PerimeterWKT).Scan(&valid, &reason, &kind)
 		if err != nil {
 			// Only the requester's WKT can make this statement fail.
 			if pe, isPG := errors.AsType[*pgconn.PgError](err); isPG {
@@ -83,6 +98,10 @@ func prepareSelection(ctx context.Context, conn *pgx.Conn, spec Spec, list strin
 				return nil, fmt.Errorf("%w: %w", ErrBadRequest, fieldError("perimeter.wkt", "%s", problem))
 			}
 			return nil, fmt.Errorf("extraction: perimeter: %w", err)
+		}
+		if kind != "ST_Polygon" && kind != "ST_MultiPolygon" {
+			return nil, fmt.Errorf("%w: %w", ErrBadRequest, fieldError("perimeter.wkt",
+				"a perimeter is a POLYGON or a MULTIPOLYGON, not a %s", strings.ToUpper(strings.TrimPrefix(kind, "ST_"))))
 		}
 		if !valid {
 			return nil, fmt.Errorf("%w: %w", ErrBadRequest, fieldError("perimeter.wkt", "invalid geometry: %s", reason))
