@@ -44,7 +44,8 @@ func natsCommand() *cli.Command {
 		pidFile := filepath.Join(dir, "nats.pid")
 		_ = os.WriteFile(pidFile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o640)
 		defer os.Remove(pidFile)
-		fmt.Fprintf(e.Stderr, "NATS with JetStream on %s, store %s; Ctrl-C or `sinp nats stop` stops it\n", srv.URL, dir)
+		fmt.Fprintf(e.Stderr, "NATS with JetStream on %s (user %s, password in %s), store %s; Ctrl-C or `sinp nats stop` stops it\n",
+			bus.Redacted(srv.URL), bus.User, bus.PasswordFile(dir), dir)
 		<-ctx.Done()
 		srv.Shutdown()
 		return nil

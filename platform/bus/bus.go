@@ -2,8 +2,11 @@ package bus
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
 	"os"
@@ -56,8 +59,63 @@ type Embedded struct {
 	lock   *os.File
 }
 
+// User is the user an embedded server knows; its password is kept in the
+// server's store directory (Password).
+const User = "sinp"
+
+// PasswordFile is where an embedded server's password is kept, in its store
+// directory (readable by its owner only): every process of a deployment
+// that shares the data directory reads it there.
+func PasswordFile(dir string) string { return filepath.Join(dir, "password") }
+
+// Password is the embedded server's password of the store under dir,
+// created on first use.
+func Password(dir string) (string, error) {
+	f := PasswordFile(dir)
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	b := make([]byte, 24)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	pw := base64.RawURLEncoding.EncodeToString(b)
+	// Created once, whoever comes first; the others read it.
+	if out, err := os.OpenFile(f, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		_, werr := out.WriteString(pw + "\n")
+		if cerr := out.Close(); werr != nil || cerr != nil {
+			os.Remove(f)
+			return "", fmt.Errorf("bus: %s: %w", f, errors.Join(werr, cerr))
+		}
+		return pw, nil
+	} else if !errors.Is(err, fs.ErrExist) {
+		return "", fmt.Errorf("bus: %w", err)
+	}
+	got, err := os.ReadFile(f)
+	if err != nil {
+		return "", fmt.Errorf("bus: %w", err)
+	}
+	if pw = strings.TrimSpace(string(got)); pw == "" {
+		return "", fmt.Errorf("bus: %s is empty", f)
+	}
+	return pw, nil
+}
+
+// EmbeddedURL is how to reach the embedded server of the store under dir
+// on 127.0.0.1:port, its credentials included.
+func EmbeddedURL(dir string, port int) (string, error) {
+	pw, err := Password(dir)
+	if err != nil {
+		return "", err
+	}
+	u := url.URL{Scheme: "nats", User: url.UserPassword(User, pw), Host: fmt.Sprintf("127.0.0.1:%d", port)}
+	return u.String(), nil
+}
+
 // StartEmbedded starts a JetStream server storing under dir, listening on
-// 127.0.0.1:port (-1 for any free port).
+// 127.0.0.1:port (-1 for any free port). It admits only User with the
+// store's Password: whoever can reach the bus can speak for any service,
+// and 127.0.0.1 is every local user's. Its URL carries the credentials.
 func StartEmbedded(dir string, port int, log *slog.Logger) (*Embedded, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("bus.StartEmbedded: %w", err)
@@ -73,7 +131,14 @@ func StartEmbedded(dir string, port int, log *slog.Logger) (*Embedded, error) {
 		lock.Close()
 		return nil, fmt.Errorf("bus.StartEmbedded: another NATS server uses the store %s (join it with SINP_NATS_URL, or stop it: sinp nats stop)", abs)
 	}
+	pw, err := Password(abs)
+	if err != nil {
+		lock.Close()
+		return nil, fmt.Errorf("bus.StartEmbedded: %w", err)
+	}
 	opts := &server.Options{
+		Username:   User,
+		Password:   pw,
 		ServerName: "sinp-embedded",
 		Host:       "127.0.0.1",
 		Port:       port,
@@ -93,10 +158,12 @@ func StartEmbedded(dir string, port int, log *slog.Logger) (*Embedded, error) {
 		lock.Close()
 		return nil, fmt.Errorf("bus.StartEmbedded: server not ready on 127.0.0.1:%d after 15s (port taken? set SINP_NATS_EMBEDDED_PORT)", port)
 	}
+	u, _ := url.Parse(ns.ClientURL())
+	u.User = url.UserPassword(User, pw)
 	if log != nil {
-		log.Info("embedded NATS server started", "url", ns.ClientURL(), "store", abs)
+		log.Info("embedded NATS server started", "url", Redacted(u.String()), "password", PasswordFile(abs), "store", abs)
 	}
-	return &Embedded{Server: ns, URL: ns.ClientURL(), lock: lock}, nil
+	return &Embedded{Server: ns, URL: u.String(), lock: lock}, nil
 }
 
 // Shutdown stops the server, waits for it, and frees its store.
@@ -138,6 +205,10 @@ func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetSt
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
 	)
+	if errors.Is(err, nats.ErrAuthorization) {
+		return nil, nil, fmt.Errorf("bus.Connect: SINP_NATS_URL=%s: %w (an embedded server admits nats://%s:<password>@host:port, its password in <its data dir>/nats/password)",
+			Redacted(url), err, User)
+	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("bus.Connect: SINP_NATS_URL=%s: %w", Redacted(url), err)
 	}

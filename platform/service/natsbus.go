@@ -57,12 +57,17 @@ func answers(url string) bool {
 func (p *Process) findOrStartBus(ctx context.Context, opt Options) (string, func(), error) {
 	cfg := p.Config
 	port := cfg.NATS.EmbeddedPort
-	local := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	dir := filepath.Join(cfg.DataDir, "nats")
+	// The embedded server's credentials are in the data directory it shares
+	// with the processes that join it.
+	local, err := bus.EmbeddedURL(dir, port)
+	if err != nil {
+		return "", nil, fmt.Errorf("SINP_DATA_DIR: %w", err)
+	}
 	if port > 0 && answers(local) {
-		p.Log.Info("joining the NATS server already running", "url", local)
+		p.Log.Info("joining the NATS server already running", "url", bus.Redacted(local))
 		return local, func() {}, nil
 	}
-	dir := filepath.Join(cfg.DataDir, "nats")
 	if port <= 0 || len(opt.BusCommand) == 0 {
 		e, err := bus.StartEmbedded(dir, port, p.Log)
 		if err != nil {
@@ -84,7 +89,7 @@ func (p *Process) findOrStartBus(ctx context.Context, opt Options) (string, func
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
 	if answers(local) {
-		p.Log.Info("joining the NATS server already running", "url", local)
+		p.Log.Info("joining the NATS server already running", "url", bus.Redacted(local))
 		return local, func() {}, nil
 	}
 	logFile, err := os.OpenFile(filepath.Join(dir, "nats.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o640)
@@ -104,11 +109,11 @@ func (p *Process) findOrStartBus(ctx context.Context, opt Options) (string, func
 	deadline := time.Now().Add(20 * time.Second)
 	for !answers(local) {
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return "", nil, fmt.Errorf("the NATS server started (pid %d) does not answer on %s after 20s: see %s", pid, local, logFile.Name())
+			return "", nil, fmt.Errorf("the NATS server started (pid %d) does not answer on %s after 20s: see %s", pid, bus.Redacted(local), logFile.Name())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
 	p.Log.Info("started the deployment's NATS server in a process of its own; it outlives this one (stop it with `sinp nats stop`)",
-		"url", local, "pid", pid, "log", logFile.Name())
+		"url", bus.Redacted(local), "pid", pid, "log", logFile.Name())
 	return local, func() {}, nil
 }
