@@ -78,7 +78,7 @@ func TestComposeRunsEveryServiceWithItsDependencies(t *testing.T) {
 				t.Errorf("%s: does not wait for a healthy %s", d.Name, dep)
 			}
 		}
-		if !strings.Contains(s.Environment["SINP_DATABASE_URL"], "@postgres:5432/") || s.Environment["SINP_NATS_URL"] != "nats://nats:4222" {
+		if !strings.Contains(s.Environment["SINP_DATABASE_URL"], "@postgres:5432/") || s.Environment["SINP_NATS_URL"] != natsURL {
 			t.Errorf("%s: environment %v does not point at the compose PostgreSQL and NATS", d.Name, s.Environment)
 		}
 		// Tokens: intake signs them; every other service verifies them with
@@ -95,13 +95,22 @@ func TestComposeRunsEveryServiceWithItsDependencies(t *testing.T) {
 			t.Errorf("%s: verifies with SINP_AUTH_PUBLIC_KEYS=%q, volumes %v; want intake's %s.pub from the auth volume", d.Name, public, s.Volumes, intakeKey(c))
 		}
 	}
-	// The bus has no credentials: it is reached on the compose network only.
+	// The bus wants its password, and is reached on the compose network only.
+	if cmd := strings.Join(natsSvc.Command, " "); !strings.Contains(cmd, "--user sinp --pass "+password) {
+		t.Errorf("nats runs %q, without the password the services give", cmd)
+	}
 	for _, p := range c.Services["nats"].Ports {
 		if !strings.HasPrefix(p, "127.0.0.1:") {
 			t.Errorf("nats publishes %q to every interface", p)
 		}
 	}
 }
+
+// The bus's password is the operator's, given when compose starts.
+const (
+	password = "${SINP_NATS_PASSWORD:?set SINP_NATS_PASSWORD}"
+	natsURL  = "nats://sinp:" + password + "@nats:4222"
+)
 
 func intakeKey(c composeFile) string { return c.Services["intake"].Environment["SINP_AUTH_KEY_FILE"] }
 
