@@ -14,6 +14,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -225,6 +226,9 @@ func auditedRange(h string) string {
 // client asked is not parsed again, what was read is counted).
 type reading struct {
 	io.ReadSeeker
+	// mu: ServeContent reads several ranges from a goroutine of its own,
+	// which may still be reading when the handler, its client gone, audits.
+	mu    sync.Mutex
 	pos   int64
 	spans [][2]int64 // read, in order; a read that continues one extends it
 	n     int64
@@ -232,6 +236,8 @@ type reading struct {
 
 func (r *reading) Read(b []byte) (int, error) {
 	n, err := r.ReadSeeker.Read(b)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if n > 0 {
 		if k := len(r.spans); k > 0 && r.spans[k-1][1] == r.pos {
 			r.spans[k-1][1] += int64(n)
@@ -246,15 +252,26 @@ func (r *reading) Read(b []byte) (int, error) {
 
 func (r *reading) Seek(offset int64, whence int) (int64, error) {
 	p, err := r.ReadSeeker.Seek(offset, whence)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if err == nil {
 		r.pos = p
 	}
 	return p, err
 }
 
+// read is how many bytes were read.
+func (r *reading) read() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.n
+}
+
 // covers says whether the bytes read cover the whole file of size bytes.
 func (r *reading) covers(size int64) bool {
+	r.mu.Lock()
 	spans := slices.Clone(r.spans)
+	r.mu.Unlock()
 	slices.SortFunc(spans, func(a, b [2]int64) int { return cmp.Compare(a[0], b[0]) })
 	end := int64(0)
 	for _, s := range spans {
@@ -346,7 +363,7 @@ func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The file's bytes, not multipart headers nor an error's text; of a
 	// response cut short, no more than went out.
-	sent, complete := rd.n, false
+	sent, complete := rd.read(), false
 	switch {
 	case cw.status != http.StatusOK && cw.status != http.StatusPartialContent:
 		sent = 0
