@@ -138,7 +138,9 @@ func (u unavailable) Unwrap() error { return u.err }
 // than waited on for ever).
 func hostTrouble(errno syscall.Errno) bool {
 	switch errno {
-	case syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO, syscall.ENOMEM, syscall.ESTALE,
+	case syscall.ENOSPC, syscall.EDQUOT, syscall.EROFS, syscall.EIO, syscall.ENOMEM, syscall.ESTALE, syscall.ENOBUFS,
+		// A network file system or device gone (FUSE, CIFS, a disk).
+		syscall.ENOTCONN, syscall.EHOSTDOWN, syscall.EREMOTEIO, syscall.ENOLCK, syscall.EBUSY, syscall.ENODEV, syscall.ENXIO,
 		syscall.ECONNREFUSED, syscall.ECONNRESET, syscall.EPIPE, syscall.ECONNABORTED:
 		return true
 	}

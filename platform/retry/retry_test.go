@@ -64,6 +64,8 @@ func TestTransientTellsInfrastructureFromWork(t *testing.T) {
 		{&fs.PathError{Op: "write", Path: "R-1/R-1_F1.7z", Err: syscall.ENOSPC}, true},
 		{&fs.PathError{Op: "read", Path: "R-1/R-1_F1.7z", Err: syscall.EIO}, true},
 		{&fs.PathError{Op: "open", Path: "R-1", Err: syscall.EMFILE}, true},
+		{&fs.PathError{Op: "openat", Path: "R-1/R-1_F1.7z", Err: syscall.ENOTCONN}, true}, // a FUSE mount gone
+		{&fs.PathError{Op: "openat", Path: "R-1/R-1_F1.7z", Err: syscall.EHOSTDOWN}, true},
 		{&net.OpError{Op: "dial", Net: "tcp", Err: os.NewSyscallError("connect", syscall.ECONNREFUSED)}, true},
 		{Unavailable(&fs.PathError{Op: "open", Path: "/srv/staging", Err: syscall.ENOENT}), true},
 		{nil, false},

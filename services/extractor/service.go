@@ -26,6 +26,7 @@ import (
 	"sinp.occitanie.fr/platform/consumer"
 	"sinp.occitanie.fr/platform/pg"
 	"sinp.occitanie.fr/platform/service"
+	"sinp.occitanie.fr/platform/staging"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	extractorv1 "sinp.occitanie.fr/proto/gen/go/sinp/extractor/v1"
 	"sinp.occitanie.fr/services/extractor/api"
@@ -60,7 +61,7 @@ func Definition() service.Definition {
 		Access:       api.Access,
 	}
 	d.Setup = func(ctx context.Context, p *service.Process) (service.Runner, error) {
-		w, err := newWorker(p, d)
+		w, err := newWorker(ctx, p, d)
 		if err != nil {
 			return nil, err
 		}
@@ -96,7 +97,7 @@ func Definition() service.Definition {
 	return d
 }
 
-func newWorker(p *service.Process, d service.Definition) (*worker, error) {
+func newWorker(ctx context.Context, p *service.Process, d service.Definition) (*worker, error) {
 	var cfg Config
 	if err := config.Load(&cfg, p.Lookup); err != nil {
 		return nil, err
@@ -104,7 +105,11 @@ func newWorker(p *service.Process, d service.Definition) (*worker, error) {
 	if cfg.StagingDir == "" {
 		cfg.StagingDir = filepath.Join(p.Config.DataDir, "staging")
 	}
-	if err := os.MkdirAll(cfg.StagingDir, 0o750); err != nil {
+	var staged bool
+	if err := p.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM extractor.archive WHERE removed_at IS NULL)`).Scan(&staged); err != nil {
+		return nil, err
+	}
+	if err := staging.MarkArea(cfg.StagingDir, staged); err != nil {
 		return nil, fmt.Errorf("SINP_STAGING_DIR: %w", err)
 	}
 	loc, _ := time.LoadLocation(cfg.WindowZone)

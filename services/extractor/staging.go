@@ -11,6 +11,7 @@ import (
 
 	"sinp.occitanie.fr/platform/bus"
 	"sinp.occitanie.fr/platform/retry"
+	"sinp.occitanie.fr/platform/staging"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	"sinp.occitanie.fr/services/extractor/extraction"
 )
@@ -25,8 +26,23 @@ type Staging struct {
 
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9_.-]`)
 
+// marked checks that the area is there (its mark), not an empty directory
+// standing in for it: archives written there would vanish when its volume
+// is mounted again, deletions would find them "gone".
+func (s Staging) marked() error {
+	root, err := os.OpenRoot(s.Root)
+	if err != nil {
+		return retry.Unavailable(fmt.Errorf("staging: %w", err))
+	}
+	defer root.Close()
+	return staging.Marked(root)
+}
+
 // workDir returns an empty work directory for one attempt of a run.
 func (s Staging) workDir(runID string) (string, error) {
+	if err := s.marked(); err != nil {
+		return "", err
+	}
 	dir := filepath.Join(s.Root, ".work", unsafeName.ReplaceAllString(runID, "_"))
 	if err := os.RemoveAll(dir); err != nil {
 		return "", fmt.Errorf("staging: %w", err)
@@ -45,6 +61,9 @@ func StagedPath(reference, archiveName string) string {
 
 // promote moves a run's verified archives into the staging area.
 func (s Staging) promote(reference string, res *extraction.Result) error {
+	if err := s.marked(); err != nil {
+		return err
+	}
 	dir := filepath.Join(s.Root, unsafeName.ReplaceAllString(reference, "_"))
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return fmt.Errorf("staging: %w", err)
@@ -124,6 +143,10 @@ func (s Staging) remove(stagedPath string) error {
 		return retry.Unavailable(fmt.Errorf("staging: %w", err))
 	}
 	defer root.Close()
+	// Without the mark, a missing archive says nothing: not removed.
+	if err := staging.Marked(root); err != nil {
+		return err
+	}
 	if err := root.Remove(stagedPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("staging: %w", err)
 	}

@@ -13,6 +13,8 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/platform/bus"
+	"sinp.occitanie.fr/platform/retry"
+	"sinp.occitanie.fr/platform/staging"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 )
 
@@ -56,6 +58,14 @@ func TestWhatEndsAStagedCopy(t *testing.T) {
 func TestRemoveStaysInTheStagingArea(t *testing.T) {
 	root, outside := t.TempDir(), t.TempDir()
 	s := Staging{Root: root}
+	// An area without its mark (a volume not mounted, its mount point
+	// empty): nothing is taken for removed, and it is waited for.
+	if err := s.remove("R-1/R-1_F1.7z"); !errors.Is(err, staging.ErrUnmarked) || !retry.Transient(err) {
+		t.Fatalf("remove in an unmarked area: %v", err)
+	}
+	if err := staging.MarkArea(root, false); err != nil {
+		t.Fatal(err)
+	}
 	write := func(p string) {
 		t.Helper()
 		if err := os.MkdirAll(filepath.Dir(p), 0o750); err != nil {

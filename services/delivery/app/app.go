@@ -26,6 +26,7 @@ import (
 	"sinp.occitanie.fr/platform/clock"
 	"sinp.occitanie.fr/platform/consumer"
 	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/staging"
 	"sinp.occitanie.fr/platform/timer"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 	"sinp.occitanie.fr/services/delivery/store"
@@ -180,6 +181,11 @@ func lockZone(ctx context.Context, tx pgx.Tx, z string) error {
 func (s *Service) staged(p string) (*os.File, error) {
 	f, err := s.Staging.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
+		// Missing from an area without its mark (a volume not mounted):
+		// waited for, not counted against the release.
+		if merr := staging.Marked(s.Staging); merr != nil {
+			return nil, fmt.Errorf("delivery: the staged archive %s: %w", p, merr)
+		}
 		return nil, fmt.Errorf("delivery: the staged archive %s: %w", p, err)
 	}
 	if st, err := f.Stat(); err != nil || !st.Mode().IsRegular() {
