@@ -264,6 +264,9 @@ func (v *Verifier) Hold() { v.held.Store(true) }
 // Release ends Hold: the revocations are read.
 func (v *Verifier) Release() { v.held.Store(false) }
 
+// Held says whether Verify refuses tokens for now (Hold).
+func (v *Verifier) Held() bool { return v.held.Load() }
+
 // Verify returns the principal of a valid token at wall time now.
 func (v *Verifier) Verify(token string, now time.Time) (Principal, error) {
 	c, err := parse(token, v.key)

@@ -22,6 +22,8 @@ type health struct {
 	mu      sync.Mutex
 	checked bool
 	db, bus bool
+	// held: tokens are refused until the revocations are read.
+	held bool
 }
 
 // healthNames are the names health answers for: the whole process (""),
@@ -70,16 +72,23 @@ func (h *health) update(ctx context.Context) {
 	if ctx.Err() != nil {
 		return
 	}
+	held := h.p.Auth != nil && h.p.Auth.Verifier.Held()
 	h.mu.Lock()
-	changed := !h.checked || db != h.db || bus != h.bus
-	wasDB, wasBus, first := h.db, h.bus, !h.checked
-	h.checked, h.db, h.bus = true, db, bus
+	changed := !h.checked || db != h.db || bus != h.bus || held != h.held
+	wasDB, wasBus, wasHeld, first := h.db, h.bus, h.held, !h.checked
+	h.checked, h.db, h.bus, h.held = true, db, bus, held
 	h.mu.Unlock()
 	if !changed {
 		return
 	}
-	h.p.GRPC.SetServing(db && bus, h.names...)
+	h.p.GRPC.SetServing(db && bus && !held, h.names...)
 	log := h.p.Log
+	switch {
+	case held && (first || !wasHeld):
+		log.Warn("health: the published revocations are not all read; NOT_SERVING (tokens refused) until they are")
+	case !held && !first && wasHeld:
+		log.Info("health: the revocations are read")
+	}
 	switch {
 	case !db && (first || wasDB):
 		log.Error("health: the database is unreachable; NOT_SERVING until it is back")
@@ -92,7 +101,7 @@ func (h *health) update(ctx context.Context) {
 	case bus && !first && !wasBus:
 		log.Info("health: the bus is back")
 	}
-	if db && bus && !first {
+	if db && bus && !held && !first {
 		log.Info("health: SERVING")
 	}
 }
@@ -100,7 +109,7 @@ func (h *health) update(ctx context.Context) {
 // ServeHTTP answers /healthz: 200 "ok", or 503 saying what is lost.
 func (h *health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	h.mu.Lock()
-	db, bus, checked := h.db, h.bus, h.checked
+	db, bus, checked, held := h.db, h.bus, h.checked, h.held
 	h.mu.Unlock()
 	var lost []string
 	if !checked {
@@ -111,6 +120,9 @@ func (h *health) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
 	}
 	if checked && !bus {
 		lost = append(lost, "bus unreachable")
+	}
+	if checked && held {
+		lost = append(lost, "revocations not read yet (tokens refused)")
 	}
 	if len(lost) > 0 {
 		http.Error(w, "not serving: "+strings.Join(lost, ", "), http.StatusServiceUnavailable)
