@@ -236,4 +236,8 @@ func TestATokensEncodingIsCanonical(t *testing.T) {
 	if _, err := v.Verify(twin, now); !errors.Is(err, ErrMalformed) {
 		t.Fatalf("a non-canonical twin: %v", err)
 	}
+	broken := tok[:len(tok)-10] + "\r\n" + tok[len(tok)-10:]
+	if _, err := v.Verify(broken, now); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("a token with a line break in its signature: %v", err)
+	}
 }

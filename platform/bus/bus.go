@@ -177,19 +177,30 @@ func (e *Embedded) Shutdown() {
 
 // Redacted is a NATS URL (or a comma-separated list of them) fit for a log
 // or an error: a password, or a token given as the user, shows as xxxxx.
+// A URL is read as nats.go reads it (nats:// added when it names no
+// scheme); one with an @ that does not parse into a user keeps nothing
+// before its last @.
 func Redacted(urls string) string {
 	parts := strings.Split(urls, ",")
 	for i, raw := range parts {
-		u, err := url.Parse(strings.TrimSpace(raw))
+		raw = strings.TrimSpace(raw)
+		parsed := raw
+		if !strings.Contains(raw, "://") {
+			parsed = "nats://" + raw
+		}
+		u, err := url.Parse(parsed)
 		switch {
-		case err != nil && strings.Contains(raw, "@"):
-			parts[i] = "(a URL with credentials that does not parse)"
-		case err != nil || u.User == nil:
-		case u.User.Username() != "" && !hasPassword(u.User):
+		case err == nil && u.User != nil && u.User.Username() != "" && !hasPassword(u.User):
 			u.User = url.User("xxxxx") // nats://<token>@host
 			parts[i] = u.String()
-		default:
+		case err == nil && u.User != nil:
 			parts[i] = u.Redacted()
+		case strings.Contains(raw, "@"):
+			// A password with a character a URL cannot hold as such
+			// (#, /, ?): nats.go may still read it; the log may not.
+			parts[i] = "xxxxx@" + raw[strings.LastIndex(raw, "@")+1:]
+		default:
+			parts[i] = raw
 		}
 	}
 	return strings.Join(parts, ",")

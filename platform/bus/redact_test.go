@@ -12,7 +12,11 @@ func TestRedactedHidesPasswordsAndTokens(t *testing.T) {
 		{"nats://sinp:S3cretNatsPw@127.0.0.1:4222", "nats://sinp:xxxxx@127.0.0.1:4222"},
 		{"nats://s3cr3tt0ken@nats.internal:4222", "nats://xxxxx@nats.internal:4222"},
 		{"nats://a:pw1@n1:4222, nats://a:pw2@n2:4222", "nats://a:xxxxx@n1:4222,nats://a:xxxxx@n2:4222"},
-		{"nats://a:p%zzw@n1:4222", "(a URL with credentials that does not parse)"},
+		{"nats://a:p%zzw@n1:4222", "xxxxx@n1:4222"},
+		{"sinp:s3cret@nats:4222", "nats://sinp:xxxxx@nats:4222"},
+		{"nats://sinp:1234#secret@nats:4222", "xxxxx@nats:4222"},
+		{"nats://sinp:12/34@nats:4222", "xxxxx@nats:4222"},
+		{"nats://sinp:9/xK?a=b@nats:4222", "xxxxx@nats:4222"},
 		{"", ""},
 	} {
 		if got := Redacted(c.in); got != c.want {
