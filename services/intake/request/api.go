@@ -5,7 +5,9 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -132,11 +134,30 @@ func Proto(r *Record, p auth.Principal) *intakev1.Request {
 				detail = PublicFailure
 			case historyCounts:
 				continue
+			case "extracted":
+				detail = publicExtracted(detail)
 			}
 		}
 		out.History = append(out.History, &intakev1.HistoryEntry{At: timestamppb.New(h.At), What: h.What, Who: who, Detail: detail})
 	}
 	return out
+}
+
+// olderExtracted is the "extracted" entry as it was written before the
+// counts a requester may not see went to an entry of their own.
+var olderExtracted = regexp.MustCompile(`^\d+ rows selected: (\d+) in F1, (\d+) in F2, \d+ in no file; (\d+) archives staged$`)
+
+// publicExtracted is an "extracted" entry as a requester reads it: the
+// rows of its files only.
+func publicExtracted(detail string) string {
+	m := olderExtracted.FindStringSubmatch(detail)
+	if m == nil {
+		return detail
+	}
+	if m[2] == "0" {
+		return fmt.Sprintf("%s rows in F1; %s archives staged", m[1], m[3])
+	}
+	return fmt.Sprintf("%s rows in F1, %s in F2; %s archives staged", m[1], m[2], m[3])
 }
 
 func upper(s string) string {

@@ -538,3 +538,17 @@ func TestTheRequestersHistoryCountsOnlyItsRows(t *testing.T) {
 		t.Errorf("the administrator's history: %s", admin)
 	}
 }
+
+// An entry written before the counts were split is read by the requester
+// as one written since.
+func TestAnOlderExtractedEntryShowsTheRowsOfTheFilesOnly(t *testing.T) {
+	for in, want := range map[string]string{
+		"1 rows selected: 0 in F1, 0 in F2, 1 in no file; 1 archives staged":       "0 rows in F1; 1 archives staged",
+		"900 rows selected: 700 in F1, 200 in F2, 0 in no file; 7 archives staged": "700 rows in F1, 200 in F2; 7 archives staged",
+		"12 rows in F1; 1 archives staged":                                         "12 rows in F1; 1 archives staged",
+	} {
+		if got := publicExtracted(in); got != want {
+			t.Errorf("publicExtracted(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
