@@ -8,7 +8,10 @@ RUN --mount=type=cache,target=/root/go/pkg/mod \
 FROM debian:bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates tzdata \
     && rm -rf /var/lib/apt/lists/* \
-    && useradd --system --home /var/lib/sinp --create-home sinp
+    && useradd --system --home /var/lib/sinp --create-home sinp \
+    && install -d -o sinp -g sinp -m 0750 /var/lib/sinp/auth /var/lib/sinp/staging /var/lib/sinp/dropzones /var/lib/sinp/secrets
+# (Named volumes mounted there start as these folders, owned by sinp: not
+# root's, which the service could not write.)
 COPY --from=build /out/sinp /usr/local/bin/sinp
 USER sinp
 WORKDIR /var/lib/sinp
