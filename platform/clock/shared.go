@@ -60,7 +60,12 @@ func Open(ctx context.Context, db *pgxpool.Pool, spec Spec, by string, log *slog
 	s := &Shared{db: db, log: log, changed: make(chan struct{})}
 	var st State
 	err := pg.InTx(ctx, db, func(tx pgx.Tx) error {
-		wall := time.Now()
+		// The database's time, which every decision reads the clock at
+		// (Reading): not this host's, which may be skewed.
+		wall, err := dbNow(ctx, tx)
+		if err != nil {
+			return err
+		}
 		init := State{Kind: spec.Kind, Base: wall, Wall: wall, Factor: 1}
 		switch spec.Kind {
 		case "":
@@ -77,7 +82,6 @@ func Open(ctx context.Context, db *pgxpool.Pool, spec Spec, by string, log *slog
 			VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING`, init.Kind, ceilMicro(init.Base), init.Wall, init.Factor, by); err != nil {
 			return err
 		}
-		var err error
 		st, err = read(ctx, tx)
 		return err
 	})
@@ -93,6 +97,15 @@ func Open(ctx context.Context, db *pgxpool.Pool, spec Spec, by string, log *slog
 	}
 	s.state.Store(&st)
 	return s, nil
+}
+
+// dbNow is PostgreSQL's time, at its precision.
+func dbNow(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}) (time.Time, error) {
+	var t time.Time
+	err := q.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&t)
+	return t, err
 }
 
 func read(ctx context.Context, q interface {
@@ -284,7 +297,12 @@ func (s *Shared) change(ctx context.Context, by string, fn func(cur State, now t
 		if err != nil {
 			return err
 		}
-		wall := time.Now()
+		// At the database's time, as decisions read it (Reading): the
+		// move is judged and recorded against the same clock.
+		wall, err := dbNow(ctx, tx)
+		if err != nil {
+			return err
+		}
 		now := cur.At(wall)
 		if l := time.Unix(0, s.last.Load()); now.Before(l) {
 			now = l
