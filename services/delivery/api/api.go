@@ -301,7 +301,16 @@ func (h *Downloads) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	pub, err := store.ByPath(r.Context(), h.DB, z, path)
-	if err != nil || !app.Owns(p, pub) || app.Gone(pub, h.App.Clock.Now()) {
+	if err != nil || !app.Owns(p, pub) {
+		notFound()
+		return
+	}
+	now, err := h.App.Now(r.Context())
+	if err != nil {
+		http.Error(w, "the platform's clock cannot be read now: try again shortly", http.StatusServiceUnavailable)
+		return
+	}
+	if app.Gone(pub, now) {
 		notFound()
 		return
 	}

@@ -327,6 +327,12 @@ func (s *Service) Expire(ctx context.Context, tx pgx.Tx, f timer.Firing) error {
 	return err
 }
 
+// Now is the deployment's time as the database reads it (clock.Reading),
+// for what must not come late: serving a file past its expiry.
+func (s *Service) Now(ctx context.Context) (time.Time, error) {
+	return clock.Reading(ctx, s.DB, s.Clock)
+}
+
 // Owns says whether p may see a publication: the requester's account, or
 // the tracking token of its request.
 func Owns(p auth.Principal, pub store.Publication) bool {
@@ -392,7 +398,12 @@ func (s *Service) Password(ctx context.Context, p auth.Principal, deliverableID,
 	if pub.Nature != "archive" || pub.Kind != "F2" || !pub.Encrypted || s.Secret == nil {
 		return "", ErrNoPassword
 	}
-	at := s.Clock.Now()
+	// The deployment's time as the database reads it: a replica that has
+	// not yet seen an advance does not show the password of an expired file.
+	at, err := clock.Reading(ctx, s.DB, s.Clock)
+	if err != nil {
+		return "", err
+	}
 	if Gone(pub, at) {
 		return "", ErrExpired
 	}
