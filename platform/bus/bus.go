@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/url"
@@ -69,36 +70,89 @@ const User = "sinp"
 func PasswordFile(dir string) string { return filepath.Join(dir, "password") }
 
 // Password is the embedded server's password of the store under dir,
-// created on first use.
+// created on first use. The file must be this user's, readable by no one
+// else, and not a link; the directory writable by no one else: a password
+// someone else chose, or can read, admits them to the bus.
 func Password(dir string) (string, error) {
-	f := PasswordFile(dir)
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return "", err
+	}
+	if err := private(dir, true); err != nil {
+		return "", err
+	}
+	f := PasswordFile(dir)
+	pw, err := readPassword(f)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return pw, err
 	}
 	b := make([]byte, 24)
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	pw := base64.RawURLEncoding.EncodeToString(b)
-	// Created once, whoever comes first; the others read it.
-	if out, err := os.OpenFile(f, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		_, werr := out.WriteString(pw + "\n")
-		if cerr := out.Close(); werr != nil || cerr != nil {
-			os.Remove(f)
-			return "", fmt.Errorf("bus: %s: %w", f, errors.Join(werr, cerr))
-		}
+	pw = base64.RawURLEncoding.EncodeToString(b)
+	// Written whole under another name, then linked into place: whoever
+	// comes first wins, and no one reads a half-written file.
+	tmp, err := os.CreateTemp(dir, ".password-*")
+	if err != nil {
+		return "", fmt.Errorf("bus: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	_, werr := tmp.WriteString(pw + "\n")
+	if err := errors.Join(werr, tmp.Chmod(0o600), tmp.Close()); err != nil {
+		return "", fmt.Errorf("bus: %s: %w", f, err)
+	}
+	if err := os.Link(tmp.Name(), f); err == nil {
 		return pw, nil
 	} else if !errors.Is(err, fs.ErrExist) {
 		return "", fmt.Errorf("bus: %w", err)
 	}
-	got, err := os.ReadFile(f)
+	return readPassword(f)
+}
+
+func readPassword(f string) (string, error) {
+	h, err := os.OpenFile(f, os.O_RDONLY|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		if errors.Is(err, syscall.ELOOP) {
+			return "", fmt.Errorf("bus: %s is a link: refused", f)
+		}
+		return "", err
+	}
+	defer h.Close()
+	if err := private(f, false); err != nil {
+		return "", err
+	}
+	got, err := io.ReadAll(io.LimitReader(h, 1<<10))
 	if err != nil {
 		return "", fmt.Errorf("bus: %w", err)
 	}
-	if pw = strings.TrimSpace(string(got)); pw == "" {
+	pw := strings.TrimSpace(string(got))
+	if pw == "" {
 		return "", fmt.Errorf("bus: %s is empty", f)
 	}
 	return pw, nil
+}
+
+// private refuses a file (or directory) that is not this user's or that
+// others may read (a directory: write).
+func private(path string, dir bool) error {
+	st, err := os.Lstat(path)
+	if err != nil {
+		return fmt.Errorf("bus: %w", err)
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	mask := fs.FileMode(0o077)
+	if dir {
+		mask = 0o022
+	}
+	switch {
+	case dir && !st.IsDir(), !dir && !st.Mode().IsRegular():
+		return fmt.Errorf("bus: %s is not a plain %s: refused", path, map[bool]string{true: "directory", false: "file"}[dir])
+	case ok && int(sys.Uid) != os.Getuid():
+		return fmt.Errorf("bus: %s belongs to uid %d, not to this user: refused", path, sys.Uid)
+	case st.Mode().Perm()&mask != 0:
+		return fmt.Errorf("bus: %s is open to others (mode %v): refused", path, st.Mode().Perm())
+	}
+	return nil
 }
 
 // EmbeddedURL is how to reach the embedded server of the store under dir
@@ -175,6 +229,26 @@ func (e *Embedded) Shutdown() {
 	}
 }
 
+// Probe says whether the bus at url answers and admits its credentials
+// (ErrAuthorization when it refuses them), without keeping the connection.
+func Probe(url string) error {
+	nc, err := nats.Connect(url, nats.Timeout(time.Second), nats.Name("sinp probe"), nats.NoReconnect(),
+		nats.SetCustomDialer(checkedDialer{timeout: time.Second}))
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	if !nc.AuthRequired() {
+		// A server from before the password (or not this deployment's)
+		// admits anyone: it must not be joined.
+		return ErrOpenServer
+	}
+	return nil
+}
+
+// ErrOpenServer: the server admits clients without credentials.
+var ErrOpenServer = errors.New("this NATS server admits anyone (started before it took a password? stop it, `sinp nats stop`, and start it again)")
+
 // Redacted is a NATS URL (or a comma-separated list of them) fit for a log
 // or an error: a password, or a token given as the user, shows as xxxxx.
 // A URL is read as nats.go reads it (nats:// added when it names no
@@ -215,6 +289,7 @@ func Connect(ctx context.Context, url, name string) (*nats.Conn, jetstream.JetSt
 		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(500*time.Millisecond),
+		nats.SetCustomDialer(checkedDialer{timeout: 2 * time.Second}),
 	)
 	if errors.Is(err, nats.ErrAuthorization) {
 		return nil, nil, fmt.Errorf("bus.Connect: SINP_NATS_URL=%s: %w (an embedded server admits nats://%s:<password>@host:port, its password in <its data dir>/nats/password)",

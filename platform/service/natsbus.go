@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -41,13 +42,22 @@ func (p *Process) openBus(ctx context.Context, opt Options) (string, func(), err
 	return url, stop, nil
 }
 
-func answers(url string) bool {
-	nc, err := nats.Connect(url, nats.Timeout(time.Second), nats.Name("sinp probe"))
-	if err != nil {
-		return false
+// answers says whether the deployment's embedded server answers at url;
+// it fails for a server it must not join: one holding the port for
+// another user, one admitting anyone, one refusing this data directory's
+// password (another data directory's).
+func answers(url, dir string) (bool, error) {
+	err := bus.Probe(url)
+	switch {
+	case err == nil:
+		return true, nil
+	case errors.Is(err, bus.ErrForeignListener), errors.Is(err, bus.ErrOpenServer):
+		return false, fmt.Errorf("SINP_NATS_EMBEDDED_PORT: %s: %w", bus.Redacted(url), err)
+	case errors.Is(err, nats.ErrAuthorization):
+		return false, fmt.Errorf("SINP_NATS_EMBEDDED_PORT: the NATS server on %s refuses this data directory's password (%s): another deployment's? Give each its own port",
+			bus.Redacted(url), bus.PasswordFile(dir))
 	}
-	nc.Close()
-	return true
+	return false, nil
 }
 
 // findOrStartBus never leaves two servers on one store: it joins the one
@@ -64,9 +74,13 @@ func (p *Process) findOrStartBus(ctx context.Context, opt Options) (string, func
 	if err != nil {
 		return "", nil, fmt.Errorf("SINP_DATA_DIR: %w", err)
 	}
-	if port > 0 && answers(local) {
-		p.Log.Info("joining the NATS server already running", "url", bus.Redacted(local))
-		return local, func() {}, nil
+	if port > 0 {
+		if ok, err := answers(local, dir); err != nil {
+			return "", nil, err
+		} else if ok {
+			p.Log.Info("joining the NATS server already running", "url", bus.Redacted(local))
+			return local, func() {}, nil
+		}
 	}
 	if port <= 0 || len(opt.BusCommand) == 0 {
 		e, err := bus.StartEmbedded(dir, port, p.Log)
@@ -88,7 +102,9 @@ func (p *Process) findOrStartBus(ctx context.Context, opt Options) (string, func
 		return "", nil, err
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN)
-	if answers(local) {
+	if ok, err := answers(local, dir); err != nil {
+		return "", nil, err
+	} else if ok {
 		p.Log.Info("joining the NATS server already running", "url", bus.Redacted(local))
 		return local, func() {}, nil
 	}
@@ -107,7 +123,14 @@ func (p *Process) findOrStartBus(ctx context.Context, opt Options) (string, func
 	pid := cmd.Process.Pid
 	_ = cmd.Process.Release()
 	deadline := time.Now().Add(20 * time.Second)
-	for !answers(local) {
+	for {
+		ok, err := answers(local, dir)
+		if err != nil {
+			return "", nil, err
+		}
+		if ok {
+			break
+		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return "", nil, fmt.Errorf("the NATS server started (pid %d) does not answer on %s after 20s: see %s", pid, bus.Redacted(local), logFile.Name())
 		}
