@@ -391,7 +391,7 @@ func (c *Consumer) wait(ctx context.Context, b *retry.Backoff, d *delivery, err 
 	processed.WithLabelValues(c.Name, "waited").Inc()
 	delay := b.Next()
 	if b.Attempts() == 1 || b.Attempts()%10 == 0 {
-		c.Log.Warn("consumer: database or bus unavailable; waiting (this does not count against the event)",
+		c.Log.Warn("consumer: the infrastructure (database, bus or storage) is unavailable; waiting (this does not count against the event)",
 			"consumer", c.Name, "event", d.d.EventID, "in", delay, "err", err)
 	}
 	select {

@@ -101,17 +101,13 @@ func Definition() service.Definition {
 		if err := os.MkdirAll(cfg.StagingDir, 0o750); err != nil {
 			return nil, fmt.Errorf("SINP_STAGING_DIR: %w", err)
 		}
-		staging, err := os.OpenRoot(cfg.StagingDir)
-		if err != nil {
-			return nil, fmt.Errorf("SINP_STAGING_DIR: %w", err)
-		}
 		var secret archivekey.Secret
 		if cfg.F2Encrypt {
 			if secret, err = archivekey.LoadOrCreate(archivekey.Path(cfg.F2SecretFile, p.Config.DataDir)); err != nil {
 				return nil, err
 			}
 		}
-		a := &app.Service{DB: p.DB, Emitter: p.Emitter(d), Clock: p.Clock, Zones: zones, Staging: staging, Secret: secret,
+		a := &app.Service{DB: p.DB, Emitter: p.Emitter(d), Clock: p.Clock, Zones: zones, StagingDir: cfg.StagingDir, Secret: secret,
 			Encrypt: cfg.F2Encrypt, Retention: cfg.Retention, Log: p.Log.With("service", Name), BeforeCommit: TestHooks.BeforePublishCommit}
 		deliveryv1.RegisterDeliveryServiceServer(p.GRPC, &api.Server{App: a})
 		p.HTTP.Handle(api.DownloadRoute, &api.Downloads{App: a, Auth: p.Auth, DB: p.DB})
@@ -127,7 +123,6 @@ func Definition() service.Definition {
 			})
 		timers := p.Timers(d, map[string]timer.Handler{app.TimerKind: a.Expire})
 		return func(ctx context.Context) error {
-			defer staging.Close()
 			if err := a.Reconcile(ctx); err != nil {
 				a.Log.Error("delivery: cannot rewrite the manifests at start", "err", err)
 			}

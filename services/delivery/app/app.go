@@ -26,6 +26,7 @@ import (
 	"sinp.occitanie.fr/platform/clock"
 	"sinp.occitanie.fr/platform/consumer"
 	"sinp.occitanie.fr/platform/pg"
+	"sinp.occitanie.fr/platform/retry"
 	"sinp.occitanie.fr/platform/staging"
 	"sinp.occitanie.fr/platform/timer"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
@@ -50,8 +51,9 @@ type Service struct {
 	Emitter Emitter
 	Clock   clock.Clock
 	Zones   *zone.Root
-	// Staging is the extractor's staging area, read only.
-	Staging *os.Root
+	// StagingDir is the extractor's staging area, read only. It is opened
+	// at each release: a volume mounted after the start is seen.
+	StagingDir string
 	// Secret derives F2 passwords; nil when F2 archives are not encrypted.
 	Secret archivekey.Secret
 	// Encrypt: an F2 is published only encrypted (under Secret).
@@ -179,11 +181,16 @@ func lockZone(ctx context.Context, tx pgx.Tx, z string) error {
 // staged opens a staged archive: a regular file under the staging root
 // (never a link out of it, never a pipe that would block the consumer).
 func (s *Service) staged(p string) (*os.File, error) {
-	f, err := s.Staging.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	root, err := os.OpenRoot(s.StagingDir)
+	if err != nil {
+		return nil, retry.Unavailable(fmt.Errorf("delivery: the staging area: %w", err))
+	}
+	defer root.Close()
+	f, err := root.OpenFile(p, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		// Missing from an area without its mark (a volume not mounted):
 		// waited for, not counted against the release.
-		if merr := staging.Marked(s.Staging); merr != nil {
+		if merr := staging.Marked(root); merr != nil {
 			return nil, fmt.Errorf("delivery: the staged archive %s: %w", p, merr)
 		}
 		return nil, fmt.Errorf("delivery: the staged archive %s: %w", p, err)
