@@ -6,10 +6,13 @@
 package staging
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 
 	"sinp.occitanie.fr/platform/retry"
 )
@@ -33,27 +36,47 @@ func Marked(root *os.Root) error {
 	return nil
 }
 
-// MarkArea makes dir the staging area, creating it if need be, unless it
-// should already be one: a directory that exists without the mark while
-// archives are recorded (staged) is refused, since it stands in for the
-// area (a volume not mounted). A new area, or an older one from before the
-// mark with its archives in it, is marked.
-func MarkArea(dir string, staged bool) error {
+// MarkArea makes dir the staging area and returns its id. known is the id
+// the deployment recorded (empty: none yet). With one recorded, dir must
+// carry the mark with that id: an empty folder standing in for the area (a
+// volume not mounted), or another deployment's area, is refused. With none,
+// dir's mark is adopted, or a new one written: a new area, or one from
+// before the mark.
+func MarkArea(dir, known string) (string, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return err
+		return "", err
 	}
-	mark := dir + string(os.PathSeparator) + Mark
-	if _, err := os.Stat(mark); err == nil {
-		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
+	mark := filepath.Join(dir, Mark)
+	b, err := os.ReadFile(mark)
+	switch {
+	case err == nil:
+		id := markID(b)
+		if known != "" && id != known {
+			return "", fmt.Errorf("%s holds the mark of staging area %q, not this deployment's %q: another deployment's area?", dir, id, known)
+		}
+		if id == "" {
+			return "", fmt.Errorf("%s: its mark %s names no area", dir, Mark)
+		}
+		return id, nil
+	case !errors.Is(err, fs.ErrNotExist):
+		return "", err
+	case known != "":
+		return "", fmt.Errorf("%s holds no mark (%s), yet this deployment's staging area is %q: is its volume mounted? (If the area is lost for good, writing its mark again, \"id=%s\" in %s, accepts the loss: the staged archives not yet published are gone.)",
+			dir, Mark, known, known, mark)
 	}
-	entries, err := os.ReadDir(dir)
-	if err != nil {
-		return err
+	id := rand.Text()
+	body := "The SINP platform's staging area: archives wait here until they are released.\nid=" + id + "\n"
+	if err := os.WriteFile(mark, []byte(body), 0o640); err != nil {
+		return "", err
 	}
-	if staged && len(entries) == 0 {
-		return fmt.Errorf("%s is empty and holds no mark (%s), yet archives were staged: is its volume mounted?", dir, Mark)
+	return id, nil
+}
+
+func markID(b []byte) string {
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(line), "id="); ok {
+			return strings.TrimSpace(id)
+		}
 	}
-	return os.WriteFile(mark, []byte("the SINP platform's staging area: archives wait here until released\n"), 0o640)
+	return ""
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"sinp.occitanie.fr/platform/retry"
@@ -19,39 +20,31 @@ func TestTheAreaIsToldFromAnEmptyStandIn(t *testing.T) {
 		return Marked(root)
 	}
 	base := t.TempDir()
-	for _, c := range []struct {
-		name    string
-		prepare func(dir string)
-		staged  bool
-		refused bool
-	}{
-		{"a new area", func(string) {}, false, false},
-		{"an empty folder, nothing staged yet", func(dir string) { _ = os.Mkdir(dir, 0o750) }, false, false},
-		{"an empty folder while archives are staged (a volume not mounted)", func(dir string) { _ = os.Mkdir(dir, 0o750) }, true, true},
-		{"an area from before the mark, its archives in it", func(dir string) {
-			_ = os.MkdirAll(filepath.Join(dir, "R-1"), 0o750)
-			_ = os.WriteFile(filepath.Join(dir, "R-1", "R-1_F1.7z"), []byte("7z"), 0o640)
-		}, true, false},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			dir := filepath.Join(base, filepath.Base(t.Name()))
-			c.prepare(dir)
-			if err := MarkArea(dir, c.staged); (err != nil) != c.refused {
-				t.Fatalf("MarkArea: %v", err)
-			}
-			err := marked(dir)
-			if c.refused {
-				if !errors.Is(err, ErrUnmarked) || !retry.Transient(err) {
-					t.Fatalf("an unmarked area: %v, want a transient ErrUnmarked", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := MarkArea(dir, true); err != nil {
-				t.Fatalf("marked again: %v", err)
-			}
-		})
+	dir := func(name string) string { return filepath.Join(base, name) }
+	// A new area: marked, with an id the deployment records.
+	id, err := MarkArea(dir("new"), "")
+	if err != nil || id == "" || marked(dir("new")) != nil {
+		t.Fatalf("a new area: %q, %v", id, err)
+	}
+	if again, err := MarkArea(dir("new"), id); err != nil || again != id {
+		t.Fatalf("the area again: %q, %v", again, err)
+	}
+	// An area from before the mark, its archives in it: marked.
+	_ = os.MkdirAll(filepath.Join(dir("older"), "R-1"), 0o750)
+	_ = os.WriteFile(filepath.Join(dir("older"), "R-1", "R-1_F1.7z"), []byte("7z"), 0o640)
+	if older, err := MarkArea(dir("older"), ""); err != nil || older == "" {
+		t.Fatalf("an older area: %v", err)
+	}
+	// The deployment knows its area: an empty stand-in (whether or not
+	// anything is staged now) and another deployment's area are refused.
+	_ = os.Mkdir(dir("mountpoint"), 0o750)
+	if _, err := MarkArea(dir("mountpoint"), id); err == nil || !strings.Contains(err.Error(), "is its volume mounted?") {
+		t.Fatalf("an empty stand-in: %v", err)
+	}
+	if err := marked(dir("mountpoint")); !errors.Is(err, ErrUnmarked) || !retry.Transient(err) {
+		t.Fatalf("an unmarked folder: %v, want a transient ErrUnmarked", err)
+	}
+	if _, err := MarkArea(dir("older"), id); err == nil || !strings.Contains(err.Error(), "another deployment") {
+		t.Fatalf("another deployment's area: %v", err)
 	}
 }

@@ -105,12 +105,8 @@ func newWorker(ctx context.Context, p *service.Process, d service.Definition) (*
 	if cfg.StagingDir == "" {
 		cfg.StagingDir = filepath.Join(p.Config.DataDir, "staging")
 	}
-	var staged bool
-	if err := p.DB.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM extractor.archive WHERE removed_at IS NULL)`).Scan(&staged); err != nil {
+	if err := markStaging(ctx, p, cfg.StagingDir); err != nil {
 		return nil, err
-	}
-	if err := staging.MarkArea(cfg.StagingDir, staged); err != nil {
-		return nil, fmt.Errorf("SINP_STAGING_DIR: %w", err)
 	}
 	loc, _ := time.LoadLocation(cfg.WindowZone)
 	window, err := ParseWindow(cfg.Window, loc)
@@ -137,4 +133,26 @@ func newWorker(ctx context.Context, p *service.Process, d service.Definition) (*
 		owner: fmt.Sprintf("%s/%d/%d", host, os.Getpid(), time.Now().UnixNano()),
 		wake:  p.Listener.Subscribe("extractor_run"),
 	}, nil
+}
+
+// markStaging holds the staging area to the one the deployment recorded
+// (by its mark's id), or records it on first start.
+func markStaging(ctx context.Context, p *service.Process, dir string) error {
+	return pg.InTx(ctx, p.DB, func(tx pgx.Tx) error {
+		if _, err := tx.Exec(ctx, `LOCK TABLE extractor.staging_area IN EXCLUSIVE MODE`); err != nil {
+			return err
+		}
+		var known string
+		if err := tx.QueryRow(ctx, `SELECT id FROM extractor.staging_area`).Scan(&known); err != nil && !pg.IsNoRows(err) {
+			return err
+		}
+		id, err := staging.MarkArea(dir, known)
+		if err != nil {
+			return fmt.Errorf("SINP_STAGING_DIR: %w", err)
+		}
+		if known == "" {
+			_, err = tx.Exec(ctx, `INSERT INTO extractor.staging_area (id) VALUES ($1)`, id)
+		}
+		return err
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,7 +14,9 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"sinp.occitanie.fr/platform/bus"
+	"sinp.occitanie.fr/platform/config"
 	"sinp.occitanie.fr/platform/retry"
+	"sinp.occitanie.fr/platform/service"
 	"sinp.occitanie.fr/platform/staging"
 	eventsv1 "sinp.occitanie.fr/proto/gen/go/sinp/events/v1"
 )
@@ -63,7 +66,7 @@ func TestRemoveStaysInTheStagingArea(t *testing.T) {
 	if err := s.remove("R-1/R-1_F1.7z"); !errors.Is(err, staging.ErrUnmarked) || !retry.Transient(err) {
 		t.Fatalf("remove in an unmarked area: %v", err)
 	}
-	if err := staging.MarkArea(root, false); err != nil {
+	if _, err := staging.MarkArea(root, ""); err != nil {
 		t.Fatal(err)
 	}
 	write := func(p string) {
@@ -246,5 +249,28 @@ func TestAStagedArchiveIsDeletedOnceItCanNeverBePublished(t *testing.T) {
 		if got[id] != why {
 			t.Errorf("%s: removed because %q, want %q", id, got[id], why)
 		}
+	}
+}
+
+// The staging area the deployment recorded must be there: after a first
+// start, an empty folder in its place (a volume not mounted, even with
+// nothing staged at the time) stops the extractor at start, naming it.
+func TestTheExtractorRefusesAnEmptyStandInForItsArea(t *testing.T) {
+	h := newHarness(t)
+	h.up(t)()
+	dir := h.env["SINP_STAGING_DIR"]
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(dir, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	h.env["SINP_NATS_URL"] = h.ns.URL
+	err := service.Up(context.Background(), config.Map(h.env), []service.Definition{Definition()}, testLogger(), service.Options{})
+	if err == nil || !strings.Contains(err.Error(), "SINP_STAGING_DIR") || !strings.Contains(err.Error(), "is its volume mounted?") {
+		t.Fatalf("started on an empty stand-in: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, staging.Mark)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the stand-in was marked: %v", err)
 	}
 }

@@ -25,7 +25,7 @@ func TestTheStagingAreaIsReadAsItIsNow(t *testing.T) {
 	}
 	// The volume, with its mark and an archive, takes the mount point's place.
 	vol := filepath.Join(base, "volume")
-	if err := staging.MarkArea(vol, false); err != nil {
+	if _, err := staging.MarkArea(vol, ""); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.MkdirAll(filepath.Join(vol, "R-1"), 0o750); err != nil {
