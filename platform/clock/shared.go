@@ -236,7 +236,7 @@ func (s *Shared) Advance(ctx context.Context, d time.Duration, by string) (time.
 	if d <= 0 {
 		return time.Time{}, fmt.Errorf("%w: advance by a positive duration", ErrBackwards)
 	}
-	return s.change(ctx, by, func(cur State, now time.Time) (State, error) {
+	return s.change(ctx, by, func(cur State, now, _ time.Time) (State, error) {
 		if cur.Kind == KindReal {
 			return cur, ErrNotMovable
 		}
@@ -260,7 +260,7 @@ func (s *Shared) Set(ctx context.Context, at time.Time, spec, by string) (time.T
 			return time.Time{}, fmt.Errorf("kind %q: give the instant separately", spec)
 		}
 	}
-	return s.change(ctx, by, func(cur State, now time.Time) (State, error) {
+	return s.change(ctx, by, func(cur State, now, wall time.Time) (State, error) {
 		next := State{Kind: cur.Kind, Factor: cur.Factor, Base: now}
 		if to.Kind != "" {
 			next.Kind, next.Factor = to.Kind, max(to.Factor, 1)
@@ -274,9 +274,9 @@ func (s *Shared) Set(ctx context.Context, at time.Time, spec, by string) (time.T
 			}
 			next.Base = at
 		}
-		if next.Kind == KindReal && next.Base.After(time.Now()) {
+		if next.Kind == KindReal && next.Base.After(wall) {
 			return cur, fmt.Errorf("%w: the clock reads %s, after the wall clock: a real clock now would go back %s",
-				ErrBackwards, next.Base.Format(time.RFC3339), time.Until(next.Base).Round(time.Second))
+				ErrBackwards, next.Base.Format(time.RFC3339), next.Base.Sub(wall).Round(time.Second))
 		}
 		if cur.Kind == KindReal && next.Kind == KindReal && !at.IsZero() {
 			return cur, ErrNotMovable
@@ -287,7 +287,7 @@ func (s *Shared) Set(ctx context.Context, at time.Time, spec, by string) (time.T
 
 // change applies one operator move in a transaction, notifies every
 // process, and installs the new state here at once.
-func (s *Shared) change(ctx context.Context, by string, fn func(cur State, now time.Time) (State, error)) (time.Time, error) {
+func (s *Shared) change(ctx context.Context, by string, fn func(cur State, now, wall time.Time) (State, error)) (time.Time, error) {
 	var next State
 	err := pg.InTx(ctx, s.db, func(tx pgx.Tx) error {
 		if _, err := tx.Exec(ctx, `SELECT 1 FROM platform.clock FOR UPDATE`); err != nil {
@@ -303,11 +303,10 @@ func (s *Shared) change(ctx context.Context, by string, fn func(cur State, now t
 		if err != nil {
 			return err
 		}
+		// Not raised to this process's last reading: that one is on its
+		// host's clock, which may run ahead (Now keeps it from going back).
 		now := cur.At(wall)
-		if l := time.Unix(0, s.last.Load()); now.Before(l) {
-			now = l
-		}
-		if next, err = fn(cur, now); err != nil {
+		if next, err = fn(cur, now, wall); err != nil {
 			return err
 		}
 		next.Base, next.Wall = ceilMicro(next.Base), wall.Truncate(time.Microsecond)

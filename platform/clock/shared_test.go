@@ -189,3 +189,30 @@ func TestAReplicaBehindAnAdvanceDecidesAtTheSharedTime(t *testing.T) {
 		t.Fatalf("replica b decides at %s, the deployment's clock reads %s", got, advanced)
 	}
 }
+
+// An advance on a host whose clock runs fast moves the deployment's time
+// by the advance, not by the advance plus the host's skew times the
+// factor: the move is judged at the database's time, as decisions are.
+func TestAnAdvanceFromAFastHostMovesTimeByTheAdvance(t *testing.T) {
+	db := pgtest.NewDB(t, clock.Migrations())
+	ctx := context.Background()
+	c := open(t, db, "accelerated:3600")
+	clock.SetWall(c, func() time.Time { return time.Now().Add(time.Second) })
+	_ = c.Now() // this host has shown a reading an hour ahead
+	before, err := clock.Reading(ctx, db, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Advance(ctx, time.Minute, "operator"); err != nil {
+		t.Fatal(err)
+	}
+	after, err := clock.Reading(ctx, db, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// At 3600×, the statements between the readings take some seconds of
+	// clock time; an hour of skew would show.
+	if moved := after.Sub(before); moved < time.Minute || moved > time.Minute+10*time.Minute {
+		t.Fatalf("an advance of 1m moved the deployment's time by %s", moved)
+	}
+}
