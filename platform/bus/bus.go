@@ -255,6 +255,19 @@ var ErrOpenServer = errors.New("this NATS server admits anyone (started before i
 // scheme); one with an @ that does not parse into a user keeps nothing
 // before its last @.
 func Redacted(urls string) string {
+	// A comma inside a password splits the list in the wrong place: a part
+	// that names no host then keeps nothing of the whole before its last @.
+	if strings.Contains(urls, "@") {
+		for _, raw := range strings.Split(urls, ",") {
+			raw = strings.TrimSpace(raw)
+			if !strings.Contains(raw, "://") {
+				raw = "nats://" + raw
+			}
+			if u, err := url.Parse(raw); err != nil || u.Host == "" {
+				return "xxxxx@" + urls[strings.LastIndex(urls, "@")+1:]
+			}
+		}
+	}
 	parts := strings.Split(urls, ",")
 	for i, raw := range parts {
 		raw = strings.TrimSpace(raw)

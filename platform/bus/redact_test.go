@@ -17,6 +17,7 @@ func TestRedactedHidesPasswordsAndTokens(t *testing.T) {
 		{"nats://sinp:1234#secret@nats:4222", "xxxxx@nats:4222"},
 		{"nats://sinp:12/34@nats:4222", "xxxxx@nats:4222"},
 		{"nats://sinp:9/xK?a=b@nats:4222", "xxxxx@nats:4222"},
+		{"nats://sinp:pa,ssword@127.0.0.1:4223", "xxxxx@127.0.0.1:4223"},
 		{"", ""},
 	} {
 		if got := Redacted(c.in); got != c.want {

@@ -68,6 +68,9 @@ func Up(ctx context.Context, lookup config.Lookuper, defs []Definition, log *slo
 	// read (Unavailable meanwhile): one revoked before a restart would be.
 	p.Auth.Verifier.Hold()
 	p.GRPC = grpcserver.New(log, p.Auth.Authenticate)
+	// NOT_SERVING until the first check says otherwise (gRPC health starts
+	// every name SERVING).
+	p.GRPC.SetServing(false, healthNames(defs)...)
 	p.registerAdmin(defs)
 	p.HTTP.Handle("GET /metrics", promhttp.Handler())
 	health := &health{p: p, names: healthNames(defs)}
