@@ -172,6 +172,10 @@ func (s *Scanner) Run(ctx context.Context) error {
 		poll = 30 * time.Second
 	}
 	b := retry.Backoff{Min: 100 * time.Millisecond, Max: 10 * time.Second}
+	// ahead: waits while this host's reading says a timer is due and the
+	// database's (which Fire decides by) does not yet: a host whose clock
+	// runs fast would otherwise spin for the length of its skew.
+	ahead := retry.Backoff{Min: 10 * time.Millisecond, Max: time.Second}
 	for ctx.Err() == nil {
 		n, err := s.Fire(ctx)
 		if err == nil && n < s.batch() {
@@ -182,6 +186,11 @@ func (s *Scanner) Run(ctx context.Context) error {
 					s.Log.Info("timers: firing again", "schema", s.Schema)
 					b.Reset()
 				}
+				if n == 0 && !next.IsZero() && !next.After(s.Clock.Now()) {
+					_ = ahead.Sleep(ctx)
+					continue
+				}
+				ahead.Reset()
 				s.sleep(ctx, next, poll)
 				continue
 			}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -251,5 +252,67 @@ func TestALockedTimerWaitsForItsHolder(t *testing.T) {
 	// Locking a timer that no longer exists holds nothing and fails nothing.
 	if err := pg.InTx(ctx, db, func(tx pgx.Tx) error { return Lock(ctx, tx, "svc", "a") }); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// claims counts the scanner's claim statements.
+type claims struct{ n atomic.Int64 }
+
+func (c *claims) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if strings.Contains(d.SQL, "FOR UPDATE SKIP LOCKED") {
+		c.n.Add(1)
+	}
+	return ctx
+}
+
+func (c *claims) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A process whose reading is ahead of the deployment's sees a timer due
+// that the deployment has not reached: its scanner waits for it, it does
+// not spin on claims that find nothing (thousands a second before).
+func TestAProcessAheadDoesNotSpin(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := newDB(t)
+	// As above: an accelerated deployment switched to manual, and a
+	// process that has not heard of it, reading its fast clock.
+	fast, _ := clock.ParseSpec("accelerated:100000")
+	c, err := clock.Open(ctx, db, fast, "ahead", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	operator, err := clock.Open(ctx, db, clock.Spec{}, "operator", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	frozen, err := operator.Set(ctx, time.Time{}, "manual", "operator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	schedule(t, db, Timer{Key: "soon", Kind: "k", Due: frozen.Add(time.Second)})
+	cfg := db.Config()
+	counter := &claims{}
+	cfg.ConnConfig.Tracer = counter
+	traced, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer traced.Close()
+	s := &Scanner{Pool: traced, Schema: "svc", Clock: c, Handlers: map[string]Handler{"k": record}}
+	go s.Run(ctx)
+	time.Sleep(700 * time.Millisecond)
+	if n := counter.n.Load(); n > 50 {
+		t.Fatalf("%d claims in 0.7 s for one timer not yet due by the deployment's clock", n)
+	}
+	// It still fires at the deployment's instant.
+	if _, err := operator.Advance(ctx, time.Second, "operator"); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); len(firedKeys(t, db)) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the timer never fired")
+		}
 	}
 }
