@@ -184,6 +184,30 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
+// aheadOfTheDeployment switches an accelerated deployment to manual (at
+// frozen) through operator, behind the back of ahead, which has not heard
+// of it and reads its fast clock, minutes ahead.
+func aheadOfTheDeployment(ctx context.Context, t *testing.T, db *pgxpool.Pool) (ahead, operator *clock.Shared, frozen time.Time) {
+	t.Helper()
+	fast, _ := clock.ParseSpec("accelerated:100000")
+	ahead, err := clock.Open(ctx, db, fast, "ahead", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if operator, err = clock.Open(ctx, db, clock.Spec{}, "operator", nil); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(50 * time.Millisecond)
+	if frozen, err = operator.Set(ctx, time.Time{}, "manual", "operator"); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(100 * time.Millisecond)
+	if read := ahead.Now(); !read.After(frozen.Add(time.Minute)) {
+		t.Fatalf("the stale process reads %v, the deployment %v: the test needs it ahead", read, frozen)
+	}
+	return ahead, operator, frozen
+}
+
 // An accelerated deployment is switched to manual: a process that kept
 // reading its fast clock a moment longer is ahead of the deployment, and
 // stays so (its time never goes back). Its scanner still fires nothing
@@ -192,25 +216,7 @@ func TestAProcessAheadOfTheDeploymentFiresNothingEarly(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	db := newDB(t)
-	fast, _ := clock.ParseSpec("accelerated:100000")
-	ahead, err := clock.Open(ctx, db, fast, "ahead", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	operator, err := clock.Open(ctx, db, clock.Spec{}, "operator", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond)
-	frozen, err := operator.Set(ctx, time.Time{}, "manual", "operator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
-	// 'ahead' has not heard of the change: it reads its fast clock.
-	if read := ahead.Now(); !read.After(frozen.Add(time.Minute)) {
-		t.Fatalf("the stale process reads %v, the deployment %v: the test needs it ahead", read, frozen)
-	}
+	ahead, operator, frozen := aheadOfTheDeployment(ctx, t, db)
 	schedule(t, db, Timer{Key: "not-yet", Kind: "k", Due: frozen.Add(time.Second)})
 	s := &Scanner{Pool: db, Schema: "svc", Clock: ahead, Handlers: map[string]Handler{"k": record}}
 	if n, err := s.Fire(ctx); n != 0 || err != nil {
@@ -274,23 +280,7 @@ func TestAProcessAheadDoesNotSpin(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	db := newDB(t)
-	// As above: an accelerated deployment switched to manual, and a
-	// process that has not heard of it, reading its fast clock.
-	fast, _ := clock.ParseSpec("accelerated:100000")
-	c, err := clock.Open(ctx, db, fast, "ahead", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	operator, err := clock.Open(ctx, db, clock.Spec{}, "operator", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(50 * time.Millisecond)
-	frozen, err := operator.Set(ctx, time.Time{}, "manual", "operator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(100 * time.Millisecond)
+	c, operator, frozen := aheadOfTheDeployment(ctx, t, db)
 	schedule(t, db, Timer{Key: "soon", Kind: "k", Due: frozen.Add(time.Second)})
 	cfg := db.Config()
 	counter := &claims{}
