@@ -16,6 +16,8 @@ import (
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
+
+	"sinp.occitanie.fr/platform/testenv"
 )
 
 // The embedded server admits only its user with the store's password,
@@ -141,7 +143,7 @@ func TestNoPasswordGoesToAnotherUsersListener(t *testing.T) {
 		t.Fatalf("this user's own listener: %v", err)
 	}
 	if os.Getuid() != 0 {
-		t.Skip("needs root, to listen as another user")
+		testenv.Missing(t, "root, to listen as another user")
 	}
 	probe, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -157,7 +159,7 @@ func TestNoPasswordGoesToAnotherUsersListener(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := squatter.Start(); err != nil {
-		t.Skipf("cannot run a listener as nobody: %v", err)
+		testenv.Missing(t, "a listener run as nobody (/usr/bin/python3): %v", err)
 	}
 	defer func() { _ = squatter.Process.Kill(); _ = squatter.Wait() }()
 	line := make([]byte, 3)

@@ -140,13 +140,13 @@ func private(path string, dir bool) error {
 		return fmt.Errorf("bus: %w", err)
 	}
 	sys, ok := st.Sys().(*syscall.Stat_t)
-	mask := fs.FileMode(0o077)
+	kind, mask := "file", fs.FileMode(0o077)
 	if dir {
-		mask = 0o022
+		kind, mask = "directory", 0o022
 	}
 	switch {
 	case dir && !st.IsDir(), !dir && !st.Mode().IsRegular():
-		return fmt.Errorf("bus: %s is not a plain %s: refused", path, map[bool]string{true: "directory", false: "file"}[dir])
+		return fmt.Errorf("bus: %s is not a plain %s: refused", path, kind)
 	case ok && int(sys.Uid) != os.Getuid():
 		return fmt.Errorf("bus: %s belongs to uid %d, not to this user: refused", path, sys.Uid)
 	case st.Mode().Perm()&mask != 0:
@@ -255,19 +255,6 @@ var ErrOpenServer = errors.New("this NATS server admits anyone (started before i
 // scheme); one with an @ that does not parse into a user keeps nothing
 // before its last @.
 func Redacted(urls string) string {
-	// A comma inside a password splits the list in the wrong place: a part
-	// that names no host then keeps nothing of the whole before its last @.
-	if strings.Contains(urls, "@") {
-		for _, raw := range strings.Split(urls, ",") {
-			raw = strings.TrimSpace(raw)
-			if !strings.Contains(raw, "://") {
-				raw = "nats://" + raw
-			}
-			if u, err := url.Parse(raw); err != nil || u.Host == "" {
-				return "xxxxx@" + urls[strings.LastIndex(urls, "@")+1:]
-			}
-		}
-	}
 	parts := strings.Split(urls, ",")
 	for i, raw := range parts {
 		raw = strings.TrimSpace(raw)
@@ -277,14 +264,20 @@ func Redacted(urls string) string {
 		}
 		u, err := url.Parse(parsed)
 		switch {
-		case err == nil && u.User != nil && u.User.Username() != "" && !hasPassword(u.User):
+		case (err != nil || u.Host == "") && strings.Contains(urls, "@"):
+			// A comma inside a password split the list in the wrong
+			// place, or a password a URL cannot hold: nothing of the
+			// whole before its last @.
+			return "xxxxx@" + urls[strings.LastIndex(urls, "@")+1:]
+		case err != nil || u.Host == "":
+			parts[i] = raw
+		case u.User != nil && u.User.Username() != "" && !hasPassword(u.User):
 			u.User = url.User("xxxxx") // nats://<token>@host
 			parts[i] = u.String()
-		case err == nil && u.User != nil:
+		case u.User != nil:
 			parts[i] = u.Redacted()
 		case strings.Contains(raw, "@"):
-			// A password with a character a URL cannot hold as such
-			// (#, /, ?): nats.go may still read it; the log may not.
+			// A password with # / ? in it: nats.go may still read it.
 			parts[i] = "xxxxx@" + raw[strings.LastIndex(raw, "@")+1:]
 		default:
 			parts[i] = raw

@@ -405,9 +405,9 @@ func (s *Service) Password(ctx context.Context, p auth.Principal, deliverableID,
 	if pub.Nature != "archive" || pub.Kind != "F2" || !pub.Encrypted || s.Secret == nil {
 		return "", ErrNoPassword
 	}
-	// The deployment's time as the database reads it: a replica that has
-	// not yet seen an advance does not show the password of an expired file.
-	at, err := clock.Reading(ctx, s.DB, s.Clock)
+	// A replica that has not yet seen an advance does not show the
+	// password of an expired file.
+	at, err := s.Now(ctx)
 	if err != nil {
 		return "", err
 	}
